@@ -303,3 +303,18 @@ LOGGING = {
 
 # --- Product settings -------------------------------------------------------------------------
 INCIDENT_AUTO_CLOSE_DAYS = env_int("INCIDENT_AUTO_CLOSE_DAYS", 7, minimum=0)
+
+# Problem management: trend detection compares incidents created within the window (days) and
+# proposes clusters of at least MIN_SIZE similar ones (short descriptions with a TF-IDF cosine
+# similarity of at least SIMILARITY). Administrators can override these in Django admin.
+PROBLEM_TREND_WINDOW_DAYS = env_int("PROBLEM_TREND_WINDOW_DAYS", 14, minimum=1)
+PROBLEM_TREND_MIN_SIZE = env_int("PROBLEM_TREND_MIN_SIZE", 3, minimum=2)
+PROBLEM_TREND_SIMILARITY = env_float("PROBLEM_TREND_SIMILARITY", 0.5)
+if not 0 < PROBLEM_TREND_SIMILARITY <= 1:
+    raise ImproperlyConfigured(f"PROBLEM_TREND_SIMILARITY={PROBLEM_TREND_SIMILARITY} must be in (0, 1]")
+from celery.schedules import crontab  # noqa: E402  (kept next to the one entry that needs it)
+
+CELERY_BEAT_SCHEDULE["problems-detect-trends"] = {
+    "task": "problems.tasks.detect_trends",
+    "schedule": crontab(hour=3, minute=15),
+}
