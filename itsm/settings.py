@@ -309,9 +309,18 @@ INCIDENT_AUTO_CLOSE_DAYS = env_int("INCIDENT_AUTO_CLOSE_DAYS", 7, minimum=0)
 # similarity of at least SIMILARITY). Administrators can override these in Django admin.
 PROBLEM_TREND_WINDOW_DAYS = env_int("PROBLEM_TREND_WINDOW_DAYS", 14, minimum=1)
 PROBLEM_TREND_MIN_SIZE = env_int("PROBLEM_TREND_MIN_SIZE", 3, minimum=2)
-PROBLEM_TREND_SIMILARITY = env_float("PROBLEM_TREND_SIMILARITY", 0.5)
+PROBLEM_TREND_SIMILARITY = env_float("PROBLEM_TREND_SIMILARITY", 0.35)
 if not 0 < PROBLEM_TREND_SIMILARITY <= 1:
     raise ImproperlyConfigured(f"PROBLEM_TREND_SIMILARITY={PROBLEM_TREND_SIMILARITY} must be in (0, 1]")
+# Distinct OpenAPI enum names for the problems API's choice sets (merged, not replaced).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ProblemStateEnum": "problems.choices.State",
+        "ProblemTaskStateEnum": "problems.choices.TaskState",
+        "ProblemAudienceEnum": "problems.choices.Audience",
+        "ImpactUrgencyEnum": "incidents.choices.Impact",
+    }
+)
 from celery.schedules import crontab  # noqa: E402  (kept next to the one entry that needs it)
 
 CELERY_BEAT_SCHEDULE["problems-detect-trends"] = {

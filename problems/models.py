@@ -407,7 +407,10 @@ class TrendSettings(models.Model):
     similarity = models.FloatField(
         _("minimum similarity"),
         default=_default_similarity,
-        help_text=_("Cosine similarity of two short descriptions (0-1) for them to count as alike."),
+        help_text=_(
+            "TF-IDF cosine similarity (0-1) two short descriptions need to count as alike; 0.3-0.4 suits "
+            "short texts."
+        ),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -9,9 +9,11 @@ clusters in the same order.
 2. Terms are weighted TF-IDF over all incidents of the window (sub-linear tf, smoothed idf) and
    each vector is L2-normalised, so the dot product of two vectors is their cosine similarity.
 3. Incidents are grouped by what they share: configuration item, service, category. Inside each
-   group, DBSCAN over cosine similarity finds the clusters: an incident with at least
-   ``min_size - 1`` neighbours at ``similarity`` or more is a core; cores that are neighbours join
-   one cluster, and their other neighbours join it as border members.
+   group, DBSCAN over cosine similarity finds the clusters. Two incidents are neighbours when
+   their cosine similarity is at least ``similarity`` and they share at least two terms (one
+   common word such as "slow" is a coincidence). An incident with at least ``min_size - 1``
+   neighbours is a core; cores that are neighbours join one cluster, and their other neighbours
+   join it as border members.
 4. One set of incidents is often found in several groups (same service *and* same category);
    clusters are taken in order of size and specificity (CI before service before category) and
    one that mostly repeats an already taken cluster is dropped.
@@ -29,6 +31,10 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+# Two descriptions are alike only if they also share this many terms (fewer if one is shorter):
+# one common word ("broken", "slow") is a coincidence, not a recurring incident.
+MIN_SHARED_TERMS = 2
 
 # Kinds of shared attribute, most specific first.
 KIND_ORDER = ("ci", "service", "category")
@@ -178,7 +184,11 @@ def cosine(a: Vector, b: Vector) -> float:
 
 
 def _neighbours(ids: Sequence[int], vectors: dict[int, Vector], threshold: float) -> dict[int, list[int]]:
-    """For each id, the other ids at ``threshold`` similarity or more (through an inverted index)."""
+    """For each id, the other ids at ``threshold`` similarity or more that share enough terms.
+
+    Dot products are accumulated through an inverted index, so only pairs with a common term are
+    ever compared.
+    """
     postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for doc_id in ids:
         for term, weight in vectors[doc_id].items():
@@ -186,11 +196,18 @@ def _neighbours(ids: Sequence[int], vectors: dict[int, Vector], threshold: float
     result: dict[int, list[int]] = {}
     for doc_id in ids:
         scores: dict[int, float] = defaultdict(float)
+        shared: Counter[int] = Counter()
         for term, weight in vectors[doc_id].items():
             for other, other_weight in postings[term]:
                 if other != doc_id:
                     scores[other] += weight * other_weight
-        result[doc_id] = sorted(other for other, score in scores.items() if score >= threshold - 1e-9)
+                    shared[other] += 1
+        size = len(vectors[doc_id])
+        result[doc_id] = sorted(
+            other
+            for other, score in scores.items()
+            if score >= threshold - 1e-9 and shared[other] >= min(MIN_SHARED_TERMS, size, len(vectors[other]))
+        )
     return result
 
 
@@ -273,7 +290,7 @@ def _groups(docs: Sequence[Doc]) -> dict[tuple[str, int | str], list[int]]:
 
 
 def find_clusters(
-    docs: Sequence[Doc], *, min_size: int = 3, similarity: float = 0.5, max_overlap: float = 0.5
+    docs: Sequence[Doc], *, min_size: int = 3, similarity: float = 0.35, max_overlap: float = 0.5
 ) -> list[Cluster]:
     """Clusters of at least ``min_size`` similar documents that share a CI, service or category.
 
