@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from problems import services
 from problems.models import TrendSettings
@@ -26,11 +27,13 @@ def detect_trends(force: bool = False) -> dict:
     return result
 
 
-def request_detection() -> bool:
-    """Queue an on-demand detection; False when the broker cannot be reached."""
+def _enqueue() -> None:
     try:
         detect_trends.delay(force=True)
     except Exception:  # broker down: the daily run still happens
-        log.warning("could not queue trend detection")
-        return False
-    return True
+        log.warning("could not queue trend detection; it runs at its next scheduled time")
+
+
+def request_detection() -> None:
+    """Queue an on-demand detection once the current transaction (if any) commits."""
+    transaction.on_commit(_enqueue)

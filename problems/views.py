@@ -604,12 +604,8 @@ def detect_candidates(request: HttpRequest) -> HttpResponse:
     """Run trend detection now (in the background)."""
     from problems.tasks import request_detection
 
-    if request_detection():
-        messages.success(request, _("Trend detection started. New candidates appear here in a moment."))
-    else:
-        messages.warning(
-            request, _("The task queue is unavailable; detection will run at its next scheduled time.")
-        )
+    request_detection()
+    messages.success(request, _("Trend detection started. New candidates appear here in a moment."))
     return redirect(reverse("problems:candidates"))
 
 

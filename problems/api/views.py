@@ -395,9 +395,9 @@ class CandidateViewSet(viewsets.ReadOnlyModelViewSet):
         summary="Run trend detection now (in the background)",
         tags=["problems"],
         request=None,
-        responses={202: s.DetectionQueuedSerializer, 503: s.DetectionQueuedSerializer},
+        responses={202: s.DetectionQueuedSerializer},
     )
     @action(detail=False, methods=["post"])
     def detect(self, request):
-        queued = request_detection()
-        return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED if queued else 503)
+        request_detection()
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
