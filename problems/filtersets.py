@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,9 +18,13 @@ from slm.models import Service
 
 class ProblemFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
-    state = django_filters.MultipleChoiceFilter(label=_("State"), choices=State.choices)
+    state = django_filters.MultipleChoiceFilter(
+        label=_("State"), choices=State.choices, widget=forms.CheckboxSelectMultiple
+    )
     open = django_filters.BooleanFilter(label=_("Open only"), method="filter_open")
-    priority = django_filters.MultipleChoiceFilter(label=_("Priority"), choices=Priority.choices)
+    priority = django_filters.MultipleChoiceFilter(
+        label=_("Priority"), choices=Priority.choices, widget=forms.CheckboxSelectMultiple
+    )
     assignment_group = django_filters.ModelChoiceFilter(
         label=_("Group"), queryset=SupportGroup.objects.filter(is_active=True)
     )

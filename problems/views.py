@@ -159,6 +159,8 @@ def _detail_context(request: HttpRequest, problem: Problem, **bound) -> dict:
         "is_manager": manager,
         "can_resolve": can_resolve and problem.state != State.RESOLVED,
         "preview": services.cascade_preview(problem) if can_resolve else None,
+        "open_after_resolution": problem.state == State.RESOLVED
+        and any(link.incident.state in services.OPEN_INCIDENT_STATES for link in links),
         "edit_form": forms.ProblemEditForm(instance=problem),
         "assign_form": forms.AssignForm(
             initial={"assignment_group": problem.assignment_group_id, "assigned_to": problem.assigned_to_id}
@@ -279,7 +281,18 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
 def resolve(request: HttpRequest, number: str) -> HttpResponse:
     """Resolve with the cascade: shows which incidents will be resolved (GET) and does it (POST)."""
     problem = _problem(request, number)
-    codes = RESOLUTION_CODES_FROM.get(problem.state)
+    if problem.state == State.RESOLVED:
+        # Resolved already: the page resolves incidents linked since, with the problem's resolution.
+        codes = {problem.resolution_code}
+        initial = {"fix_description": problem.fix_description}
+    elif State.RESOLVED in allowed_transitions(problem.state):
+        codes, initial = RESOLUTION_CODES_FROM.get(problem.state), {}
+    else:
+        messages.error(
+            request,
+            _("A problem that is “%(state)s” cannot be resolved.") % {"state": problem.get_state_display()},
+        )
+        return redirect(problem)
     if request.method != "POST":
         return render(
             request,
@@ -287,7 +300,9 @@ def resolve(request: HttpRequest, number: str) -> HttpResponse:
             {
                 "problem": problem,
                 "preview": services.cascade_preview(problem),
-                "resolve_form": forms.ResolveForm(codes=codes, initial={"version": problem.version}),
+                "resolve_form": forms.ResolveForm(
+                    codes=codes, initial={"version": problem.version, **initial}
+                ),
             },
         )
     form = forms.ResolveForm(request.POST, codes=codes)
