@@ -2,16 +2,17 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class State(models.TextChoices):
-    NEW = "new", _("New")
-    ASSESS = "assess", _("Assess")
-    ROOT_CAUSE_ANALYSIS = "root_cause_analysis", _("Root cause analysis")
-    FIX_IN_PROGRESS = "fix_in_progress", _("Fix in progress")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
-    CANCELLED = "cancelled", _("Cancelled")
+    NEW = "new", pgettext_lazy("problem state", "New")
+    ASSESS = "assess", pgettext_lazy("problem state", "Assess")
+    ROOT_CAUSE_ANALYSIS = "root_cause_analysis", pgettext_lazy("problem state", "Root cause analysis")
+    FIX_IN_PROGRESS = "fix_in_progress", pgettext_lazy("problem state", "Fix in progress")
+    RESOLVED = "resolved", pgettext_lazy("problem state", "Resolved")
+    CLOSED = "closed", pgettext_lazy("problem state", "Closed")
+    CANCELLED = "cancelled", pgettext_lazy("problem state", "Cancelled")
 
 
 # States in which the problem is still being worked (the queue's default view, "open by age").
@@ -39,9 +40,9 @@ class TaskType(models.TextChoices):
 
 
 class TaskState(models.TextChoices):
-    OPEN = "open", _("Open")
-    IN_PROGRESS = "in_progress", _("In progress")
-    CLOSED = "closed", _("Closed")
+    OPEN = "open", pgettext_lazy("problem task state", "Open")
+    IN_PROGRESS = "in_progress", pgettext_lazy("problem task state", "In progress")
+    CLOSED = "closed", pgettext_lazy("problem task state", "Closed")
 
 
 class TaskCloseCode(models.TextChoices):
@@ -50,9 +51,9 @@ class TaskCloseCode(models.TextChoices):
 
 
 class CandidateStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    DISMISSED = "dismissed", _("Dismissed")
-    CONVERTED = "converted", _("Problem opened")
+    OPEN = "open", pgettext_lazy("problem candidate status", "Open")
+    DISMISSED = "dismissed", pgettext_lazy("problem candidate status", "Dismissed")
+    CONVERTED = "converted", pgettext_lazy("problem candidate status", "Problem opened")
 
 
 class GroupKind(models.TextChoices):

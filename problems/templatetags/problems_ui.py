@@ -113,15 +113,12 @@ def describe_entry(entry) -> str:
             )
         return " ".join(parts)
     if kind == "knowledge":
+        first = data.get("known_error") == "marked"
         if data.get("article"):
-            return _("Known error %(action)s; article %(article)s %(article_action)s.") % {
-                "action": _("marked") if data.get("known_error") == "marked" else _("updated"),
-                "article": data["article"],
-                "article_action": _("created") if data.get("article_action") == "created" else _("updated"),
-            }
-        return (
-            _("Marked as a known error.")
-            if data.get("known_error") == "marked"
-            else _("Known error updated.")
-        )
+            if first:
+                return _("Marked as a known error; article %(article)s published.") % {
+                    "article": data["article"]
+                }
+            return _("Known error updated; article %(article)s updated.") % {"article": data["article"]}
+        return _("Marked as a known error.") if first else _("Known error updated.")
     return ""
