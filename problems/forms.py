@@ -77,6 +77,16 @@ class MultiValueTextarea(forms.Textarea):
         return super().format_value(value)
 
 
+class OwnIds:
+    """Several forms share the detail page: each gets its own id prefix so labels stay unique."""
+
+    id_prefix = "id"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
 def _group_and_assignee(form) -> None:
     form.fields["assignment_group"] = forms.ModelChoiceField(
         label=_("Assignment group"), queryset=SupportGroup.objects.filter(is_active=True), required=False
@@ -112,7 +122,9 @@ class ProblemCreateForm(forms.Form):
         _group_and_assignee(self)
 
 
-class ProblemEditForm(forms.ModelForm):
+class ProblemEditForm(OwnIds, forms.ModelForm):
+    id_prefix = "edit"
+
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
@@ -149,7 +161,9 @@ class ProblemEditForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class AssignForm(forms.Form):
+class AssignForm(OwnIds, forms.Form):
+    id_prefix = "assign"
+
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
@@ -158,7 +172,9 @@ class AssignForm(forms.Form):
         self.order_fields(["assignment_group", "assigned_to", "note"])
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(OwnIds, forms.Form):
+    id_prefix = "move"
+
     state = forms.ChoiceField(label=_("Move to"))
     reason = forms.CharField(
         label=_("Reason / comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -170,7 +186,9 @@ class TransitionForm(forms.Form):
         self.fields["state"].choices = list(states)
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(OwnIds, forms.Form):
+    id_prefix = "resolve"
+
     resolution_code = forms.ChoiceField(label=_("Resolution code"), choices=ResolutionCode.choices)
     fix_description = forms.CharField(label=_("Fix description"), widget=forms.Textarea(attrs={"rows": 3}))
     resolve_incidents = forms.BooleanField(
@@ -188,7 +206,9 @@ class ResolveForm(forms.Form):
             ]
 
 
-class NoteForm(forms.Form):
+class NoteForm(OwnIds, forms.Form):
+    id_prefix = "note"
+
     kind = forms.ChoiceField(
         label=_("Kind"),
         choices=[("work_note", _("Work note")), ("comment", _("Comment"))],
@@ -197,7 +217,9 @@ class NoteForm(forms.Form):
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class LinkForm(forms.Form):
+class LinkForm(OwnIds, forms.Form):
+    id_prefix = "link"
+
     incidents = IncidentNumbersField(
         label=_("Incidents"),
         widget=MultiValueTextarea(attrs={"rows": 3, "placeholder": "INC0001042, INC0001043"}),
@@ -220,7 +242,9 @@ class LinkToProblemForm(LinkForm):
         return problem
 
 
-class KnownErrorForm(forms.Form):
+class KnownErrorForm(OwnIds, forms.Form):
+    id_prefix = "ke"
+
     audience = forms.ChoiceField(
         label=_("Article visible to"), choices=Audience.choices, initial=Audience.AGENTS
     )
@@ -232,7 +256,9 @@ class KnownErrorForm(forms.Form):
     )
 
 
-class TaskForm(forms.Form):
+class TaskForm(OwnIds, forms.Form):
+    id_prefix = "task"
+
     short_description = forms.CharField(label=_("Short description"), max_length=200)
     task_type = forms.ChoiceField(label=_("Type"), choices=TaskType.choices, initial=TaskType.GENERAL)
     description = forms.CharField(
