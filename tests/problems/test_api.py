@@ -307,3 +307,24 @@ def test_detect_on_demand(api):
     response = api.post(f"{BASE}candidates/detect/")
     assert response.status_code == 202
     assert response.json() == {"queued": True}
+
+
+def test_task_and_candidate_lists_cost_constant_queries(api, agent, desk, end_user):
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert api.get(url).status_code == 200
+        return len(ctx)
+
+    def add(index):
+        problem = make_problem(agent, short_description=f"P{index}")
+        services.create_task(problem, by=agent, short_description=f"Task {index}")
+        candidate = ProblemCandidate.objects.create(
+            fingerprint=f"{index:064d}", group_kind="ci", title=f"T{index}"
+        )
+        candidate.members.set([make_incident(end_user, short_description=f"Trend {index}")])
+
+    add(0)
+    few = (count("/api/v1/problem-tasks/"), count(f"{BASE}candidates/"))
+    for index in range(1, 8):
+        add(index)
+    assert (count("/api/v1/problem-tasks/"), count(f"{BASE}candidates/")) == few

@@ -418,3 +418,56 @@ def test_agent_home_widgets(agent_client, agent, problem, incident):
 def test_nav_has_problems(agent_client):
     html = agent_client.get(reverse("agent-home")).content.decode()
     assert f'href="{reverse("problems:queue")}"' in html
+
+
+def test_callers_never_see_problem_work_notes(client, agent, end_user, incident):
+    problem = make_problem(agent, workaround="Use webmail")
+    services.add_note(problem, by=agent, body="Vendor ticket 4711: secret internal detail")
+    walk_to_fix(problem, agent)
+    services.link_incidents(problem, by=agent, incidents=[incident], hold=True)
+    services.resolve_problem(
+        problem,
+        by=agent,
+        resolution_code="fix_applied",
+        fix_description="Mail relay patched",
+        resolve_incidents=True,
+    )
+    client.force_login(end_user)
+    portal = client.get(incident.get_portal_url()).content.decode()
+    assert "Mail relay patched" in portal  # the resolution reaches the caller
+    assert "secret internal detail" not in portal and "Linked to problem" not in portal
+    assert client.get(problem.get_absolute_url()).status_code == 403
+    body = Notification.objects.get(template="incident_resolved", context__number=incident.number).context
+    assert "secret internal detail" not in str(body)
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx)
+
+
+def test_known_errors_and_candidates_pages_cost_constant_queries(agent_client, agent, desk, end_user):
+    def add_known_error(index):
+        problem = make_problem(agent, short_description=f"KE {index}", workaround="Restart")
+        services.mark_known_error(problem, by=agent)
+        candidate = ProblemCandidate.objects.create(
+            fingerprint=f"{index:064d}", group_kind="ci", configuration_item=f"CI-{index}", title=f"T{index}"
+        )
+        candidate.members.set([make_incident(end_user, short_description=f"Trend {index}")])
+
+    add_known_error(0)
+    few = (
+        _queries(agent_client, reverse("problems:known-errors")),
+        _queries(agent_client, reverse("problems:candidates")),
+    )
+    for index in range(1, 8):
+        add_known_error(index)
+    many = (
+        _queries(agent_client, reverse("problems:known-errors")),
+        _queries(agent_client, reverse("problems:candidates")),
+    )
+    assert many == few
