@@ -114,11 +114,19 @@ def describe_entry(entry) -> str:
         return " ".join(parts)
     if kind == "knowledge":
         first = data.get("known_error") == "marked"
-        if data.get("article"):
-            if first:
-                return _("Marked as a known error; article %(article)s published.") % {
-                    "article": data["article"]
-                }
-            return _("Known error updated; article %(article)s updated.") % {"article": data["article"]}
+        article = data.get("article")
+        action = data.get("article_action")
+        if article and action == "submitted":
+            return _("Marked as a known error; article %(article)s is waiting for review.") % {
+                "article": article
+            }
+        if article and action == "revision_submitted":
+            return _("Known error updated; the new version of article %(article)s is waiting for review.") % {
+                "article": article
+            }
+        if article and first:
+            return _("Marked as a known error; article %(article)s published.") % {"article": article}
+        if article:
+            return _("Known error updated; article %(article)s updated.") % {"article": article}
         return _("Marked as a known error.") if first else _("Known error updated.")
     return ""
