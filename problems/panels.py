@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from core.panels import register_panel
 from core.roles import is_agent
+from incidents.choices import ResolutionCode
+from incidents.models import Incident
 from problems.choices import OPEN_STATES
 from problems.models import Problem, ProblemIncident
 from problems.rules import AGE_BUCKETS
@@ -29,9 +31,12 @@ def incident_problem(request, incident) -> dict | None:
 
 
 def incidents_per_problem(request, _obj=None) -> dict | None:
-    """Open problems with the most linked incidents, and linked incidents per problem overall."""
+    """DOMAIN.md §9 "incidents per problem": linked incidents per distinct problem (open now, and
+    resolved in the last 90 days), the share of incidents resolved by a problem in the last 30 days,
+    and the open problems with the most incidents."""
     if not is_agent(request.user):
         return None
+    now = timezone.now()
     top = list(
         Problem.objects.open()
         .annotate(n=Count("incident_links"))
@@ -39,11 +44,31 @@ def incidents_per_problem(request, _obj=None) -> dict | None:
         .order_by("-n", "-id")
         .values("number", "short_description", "state", "n")[:5]
     )
-    totals = ProblemIncident.objects.filter(problem__state__in=OPEN_STATES).aggregate(
-        incidents=Count("pk"), problems=Count("problem", distinct=True)
+    recent = now - timezone.timedelta(days=90)
+    totals = ProblemIncident.objects.aggregate(
+        incidents=Count("pk", filter=Q(problem__state__in=OPEN_STATES)),
+        problems=Count("problem", filter=Q(problem__state__in=OPEN_STATES), distinct=True),
+        resolved_incidents=Count("pk", filter=Q(problem__resolved_at__gte=recent)),
+        resolved_problems=Count("problem", filter=Q(problem__resolved_at__gte=recent), distinct=True),
     )
-    ratio = round(totals["incidents"] / totals["problems"], 1) if totals["problems"] else None
-    return {"top": top, "ratio": ratio, **totals}
+    month = Incident.objects.filter(resolved_at__gte=now - timezone.timedelta(days=30)).aggregate(
+        resolved=Count("pk"),
+        by_problem=Count("pk", filter=Q(resolution_code=ResolutionCode.RESOLVED_BY_PROBLEM)),
+    )
+
+    def ratio(a, b):
+        return round(a / b, 1) if b else None
+
+    return {
+        "top": top,
+        "ratio": ratio(totals["incidents"], totals["problems"]),
+        "resolved_ratio": ratio(totals["resolved_incidents"], totals["resolved_problems"]),
+        "share_by_problem": round(100 * month["by_problem"] / month["resolved"])
+        if month["resolved"]
+        else None,
+        **totals,
+        **month,
+    }
 
 
 def _age_q(now, start: int, end: int | None) -> Q:

@@ -471,3 +471,23 @@ def test_known_errors_and_candidates_pages_cost_constant_queries(agent_client, a
         _queries(agent_client, reverse("problems:candidates")),
     )
     assert many == few
+
+
+def test_incidents_per_problem_figures(rf, agent, desk, end_user):
+    from problems.panels import incidents_per_problem
+
+    open_problem = make_problem(agent)
+    services.link_incidents(open_problem, by=agent, incidents=[make_incident(end_user) for _ in range(3)])
+    fixed = walk_to_fix(make_problem(agent, short_description="Fixed"), agent)
+    services.link_incidents(fixed, by=agent, incidents=[make_incident(end_user)])
+    services.resolve_problem(
+        fixed, by=agent, resolution_code="fix_applied", fix_description="Patched", resolve_incidents=True
+    )
+    request = rf.get("/agent/")
+    request.user = agent
+    figures = incidents_per_problem(request)
+    assert (figures["incidents"], figures["problems"], figures["ratio"]) == (3, 1, 3.0)
+    assert (figures["resolved_incidents"], figures["resolved_problems"]) == (1, 1)
+    assert (figures["by_problem"], figures["resolved"], figures["share_by_problem"]) == (1, 1, 100)
+    request.user = end_user
+    assert incidents_per_problem(request) is None
