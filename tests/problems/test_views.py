@@ -491,3 +491,25 @@ def test_incidents_per_problem_figures(rf, agent, desk, end_user):
     assert (figures["by_problem"], figures["resolved"], figures["share_by_problem"]) == (1, 1, 100)
     request.user = end_user
     assert incidents_per_problem(request) is None
+
+
+def test_queue_bulk_action_can_open_the_problem_picker(agent_client, agent, desk, end_user):
+    open_problem = make_problem(agent)
+    numbers = [make_incident(end_user, short_description=f"Mail {i}").number for i in range(2)]
+    response = agent_client.get(
+        reverse("problems:link-any"), {"numbers": numbers, "next": "/agent/incidents/"}
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.initial["incidents"] == ", ".join(numbers) and form.initial["next"] == "/agent/incidents/"
+    assert open_problem.number in response.content.decode()
+    response = agent_client.post(
+        reverse("problems:link-any"),
+        {
+            "incidents": form.initial["incidents"],
+            "problem_pick": open_problem.number,
+            "next": "/agent/incidents/",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/agent/incidents/"
+    assert open_problem.incident_links.count() == 2
