@@ -316,8 +316,13 @@ if not 0 < PROBLEM_TREND_SIMILARITY <= 1:
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "ProblemStateEnum": "problems.choices.State",
+        "ProblemResolutionCodeEnum": "problems.choices.ResolutionCode",
         "ProblemTaskStateEnum": "problems.choices.TaskState",
+        "ProblemTaskTypeEnum": "problems.choices.TaskType",
+        "ProblemTaskCloseCodeEnum": "problems.choices.TaskCloseCode",
         "ProblemAudienceEnum": "problems.choices.Audience",
+        "ProblemCandidateStatusEnum": "problems.choices.CandidateStatus",
+        "ProblemCandidateGroupKindEnum": "problems.choices.GroupKind",
         "ImpactUrgencyEnum": "incidents.choices.Impact",
     }
 )

@@ -21,7 +21,7 @@ def _agents():
     return User.objects.filter(is_active=True, groups__name__in=AGENT_ROLES).distinct()
 
 
-class BriefGroupSerializer(serializers.ModelSerializer):
+class ProblemGroupRefSerializer(serializers.ModelSerializer):
     display = serializers.CharField(source="name", read_only=True)
 
     class Meta:
@@ -29,7 +29,7 @@ class BriefGroupSerializer(serializers.ModelSerializer):
         fields = ["id", "display"]
 
 
-class BriefServiceSerializer(serializers.ModelSerializer):
+class ProblemServiceRefSerializer(serializers.ModelSerializer):
     display = serializers.CharField(source="name", read_only=True)
 
     class Meta:
@@ -37,7 +37,7 @@ class BriefServiceSerializer(serializers.ModelSerializer):
         fields = ["id", "display"]
 
 
-class BriefCategorySerializer(serializers.ModelSerializer):
+class ProblemCategoryRefSerializer(serializers.ModelSerializer):
     display = serializers.CharField(source="path", read_only=True)
 
     class Meta:
@@ -45,7 +45,7 @@ class BriefCategorySerializer(serializers.ModelSerializer):
         fields = ["id", "display"]
 
 
-class BriefIncidentSerializer(serializers.ModelSerializer):
+class ProblemIncidentRefSerializer(serializers.ModelSerializer):
     display = serializers.CharField(source="short_description", read_only=True)
     state = serializers.CharField(read_only=True)
     url = serializers.SerializerMethodField()
@@ -60,7 +60,7 @@ class BriefIncidentSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class BriefProblemSerializer(serializers.ModelSerializer):
+class ProblemRefSerializer(serializers.ModelSerializer):
     display = serializers.CharField(source="short_description", read_only=True)
     state = serializers.CharField(read_only=True)
     url = serializers.SerializerMethodField()
@@ -73,7 +73,7 @@ class BriefProblemSerializer(serializers.ModelSerializer):
         return reverse("api-problem-detail", args=[problem.number], request=self.context.get("request"))
 
 
-class BriefArticleSerializer(serializers.Serializer):
+class ProblemArticleRefSerializer(serializers.Serializer):
     number = serializers.CharField()
     display = serializers.CharField()
     url = serializers.CharField()
@@ -95,9 +95,9 @@ class ProblemSerializer(serializers.ModelSerializer):
         queryset=SupportGroup.objects.filter(is_active=True), required=False, allow_null=True
     )
     assigned_to = serializers.PrimaryKeyRelatedField(queryset=_agents(), required=False, allow_null=True)
-    service_ref = BriefServiceSerializer(source="service", read_only=True)
-    category_ref = BriefCategorySerializer(source="category", read_only=True)
-    assignment_group_ref = BriefGroupSerializer(source="assignment_group", read_only=True)
+    service_ref = ProblemServiceRefSerializer(source="service", read_only=True)
+    category_ref = ProblemCategoryRefSerializer(source="category", read_only=True)
+    assignment_group_ref = ProblemGroupRefSerializer(source="assignment_group", read_only=True)
     assigned_to_ref = BriefUserSerializer(source="assigned_to", read_only=True)
     opened_by = BriefUserSerializer(read_only=True)
     impact = serializers.ChoiceField(choices=Impact.choices, required=False)
@@ -171,7 +171,7 @@ class ProblemSerializer(serializers.ModelSerializer):
     def get_url(self, problem) -> str:
         return reverse("api-problem-detail", args=[problem.number], request=self.context.get("request"))
 
-    @extend_schema_field(BriefArticleSerializer(allow_null=True))
+    @extend_schema_field(ProblemArticleRefSerializer(allow_null=True))
     def get_known_error_article(self, problem) -> dict | None:
         article = known_errors.article_for(problem)
         if article is None:
@@ -187,7 +187,7 @@ class ProblemSerializer(serializers.ModelSerializer):
         return [found[n] for n in wanted]
 
 
-class TransitionSerializer(serializers.Serializer):
+class ProblemTransitionSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=State.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     resolution_code = serializers.ChoiceField(
@@ -196,7 +196,7 @@ class TransitionSerializer(serializers.Serializer):
     fix_description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ResolveSerializer(serializers.Serializer):
+class ProblemResolveSerializer(serializers.Serializer):
     resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
     fix_description = serializers.CharField()
     resolve_incidents = serializers.BooleanField(
@@ -204,13 +204,13 @@ class ResolveSerializer(serializers.Serializer):
     )
 
 
-class ResolveResultSerializer(serializers.Serializer):
+class ProblemResolveResultSerializer(serializers.Serializer):
     problem = ProblemSerializer()
     resolved_incidents = serializers.ListField(child=serializers.CharField())
     resumed_incidents = serializers.ListField(child=serializers.CharField())
 
 
-class LinkSerializer(serializers.Serializer):
+class ProblemLinkSerializer(serializers.Serializer):
     incidents = serializers.ListField(child=serializers.CharField(max_length=20), allow_empty=False)
     hold = serializers.BooleanField(
         default=False, help_text="Put new and in-progress incidents on hold, awaiting the problem."
@@ -220,28 +220,28 @@ class LinkSerializer(serializers.Serializer):
         return ProblemSerializer.validate_incidents(self, numbers)
 
 
-class LinkResultSerializer(serializers.Serializer):
+class ProblemLinkResultSerializer(serializers.Serializer):
     linked = serializers.ListField(child=serializers.CharField())
     already = serializers.ListField(child=serializers.CharField())
     refused = serializers.DictField(child=serializers.CharField(), help_text="Incident number: why.")
     held = serializers.ListField(child=serializers.CharField())
 
 
-class UnlinkSerializer(serializers.Serializer):
+class ProblemUnlinkSerializer(serializers.Serializer):
     incident = serializers.CharField(max_length=20)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class KnownErrorSerializer(serializers.Serializer):
+class ProblemKnownErrorSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.AGENTS)
     symptoms = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
 
 
-class CommunicatedSerializer(serializers.Serializer):
+class ProblemWorkaroundSentSerializer(serializers.Serializer):
     sent_to = serializers.ListField(child=serializers.CharField())
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer):
+class ProblemTimelineEntrySerializer(serializers.ModelSerializer):
     author = BriefUserSerializer(read_only=True)
 
     class Meta:
@@ -285,7 +285,7 @@ class ProblemTaskSerializer(serializers.ModelSerializer):
         ]
 
 
-class TaskTransitionSerializer(serializers.Serializer):
+class ProblemTaskTransitionSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=TaskState.choices)
     close_code = serializers.ChoiceField(
         choices=TaskCloseCode.choices, required=False, allow_blank=True, default=""
@@ -293,10 +293,10 @@ class TaskTransitionSerializer(serializers.Serializer):
     close_notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CandidateSerializer(serializers.ModelSerializer):
-    service = BriefServiceSerializer(read_only=True)
-    category = BriefCategorySerializer(read_only=True)
-    problem = BriefProblemSerializer(read_only=True)
+class ProblemCandidateSerializer(serializers.ModelSerializer):
+    service = ProblemServiceRefSerializer(read_only=True)
+    category = ProblemCategoryRefSerializer(read_only=True)
+    problem = ProblemRefSerializer(read_only=True)
     incidents = serializers.SerializerMethodField()
 
     class Meta:
@@ -331,7 +331,7 @@ class CandidateSerializer(serializers.ModelSerializer):
         return sorted(incident.number for incident in candidate.members.all())
 
 
-class ConvertSerializer(serializers.Serializer):
+class ProblemCandidateConvertSerializer(serializers.Serializer):
     short_description = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     impact = serializers.ChoiceField(choices=Impact.choices, default=Impact.MEDIUM)
@@ -343,9 +343,9 @@ class ConvertSerializer(serializers.Serializer):
     hold = serializers.BooleanField(default=False)
 
 
-class DismissSerializer(serializers.Serializer):
+class ProblemCandidateDismissSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class DetectionQueuedSerializer(serializers.Serializer):
+class ProblemDetectionQueuedSerializer(serializers.Serializer):
     queued = serializers.BooleanField()

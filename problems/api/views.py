@@ -127,14 +127,14 @@ class ProblemViewSet(
     @extend_schema(
         summary="Move a problem to another state",
         tags=["problems"],
-        request=s.TransitionSerializer,
+        request=s.ProblemTransitionSerializer,
         responses=s.ProblemSerializer,
         parameters=[IF_MATCH],
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, number=None):
         problem = self.get_object()
-        body = s.TransitionSerializer(data=request.data)
+        body = s.ProblemTransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         expected = _expected_version(request, problem)
@@ -173,14 +173,14 @@ class ProblemViewSet(
             "to in progress. Repeating the call only applies the cascade to incidents still open."
         ),
         tags=["problems"],
-        request=s.ResolveSerializer,
-        responses=s.ResolveResultSerializer,
+        request=s.ProblemResolveSerializer,
+        responses=s.ProblemResolveResultSerializer,
         parameters=[IF_MATCH],
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request, number=None):
         problem = self.get_object()
-        body = s.ResolveSerializer(data=request.data)
+        body = s.ProblemResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             result = services.resolve_problem(
@@ -203,13 +203,13 @@ class ProblemViewSet(
     @extend_schema(
         summary="Link incidents to a problem",
         tags=["problems"],
-        request=s.LinkSerializer,
-        responses=s.LinkResultSerializer,
+        request=s.ProblemLinkSerializer,
+        responses=s.ProblemLinkResultSerializer,
     )
     @action(detail=True, methods=["post"])
     def link(self, request, number=None):
         problem = self.get_object()
-        body = s.LinkSerializer(data=request.data)
+        body = s.ProblemLinkSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         result = services.link_incidents(problem, by=request.user, **body.validated_data)
         return Response(
@@ -224,13 +224,13 @@ class ProblemViewSet(
     @extend_schema(
         summary="Unlink an incident from a problem",
         tags=["problems"],
-        request=s.UnlinkSerializer,
+        request=s.ProblemUnlinkSerializer,
         responses={204: OpenApiResponse(description="Unlinked.")},
     )
     @action(detail=True, methods=["post"])
     def unlink(self, request, number=None):
         problem = self.get_object()
-        body = s.UnlinkSerializer(data=request.data)
+        body = s.ProblemUnlinkSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         incident = Incident.objects.filter(number=body.validated_data["incident"].strip().upper()).first()
         if incident is None:
@@ -243,13 +243,13 @@ class ProblemViewSet(
     @extend_schema(
         summary="Mark a problem as a known error (publishes or updates its knowledge article)",
         tags=["problems"],
-        request=s.KnownErrorSerializer,
+        request=s.ProblemKnownErrorSerializer,
         responses=s.ProblemSerializer,
     )
     @action(detail=True, methods=["post"], url_path="known-error")
     def known_error(self, request, number=None):
         problem = self.get_object()
-        body = s.KnownErrorSerializer(data=request.data)
+        body = s.ProblemKnownErrorSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.mark_known_error(problem, by=request.user, **body.validated_data)
         return self._problem_response(problem)
@@ -258,7 +258,7 @@ class ProblemViewSet(
         summary="Send the workaround to the callers of the linked open incidents",
         tags=["problems"],
         request=None,
-        responses=s.CommunicatedSerializer,
+        responses=s.ProblemWorkaroundSentSerializer,
     )
     @action(detail=True, methods=["post"], url_path="communicate-workaround")
     def communicate_workaround(self, request, number=None):
@@ -268,21 +268,27 @@ class ProblemViewSet(
     @extend_schema(
         summary="The incidents linked to a problem",
         tags=["problems"],
-        responses=s.BriefIncidentSerializer(many=True),
+        responses=s.ProblemIncidentRefSerializer(many=True),
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def incidents(self, request, number=None):
         problem = self.get_object()
         incidents = Incident.objects.filter(problem_link__problem=problem).order_by("-id")
-        return Response(s.BriefIncidentSerializer(incidents, many=True, context={"request": request}).data)
+        return Response(
+            s.ProblemIncidentRefSerializer(incidents, many=True, context={"request": request}).data
+        )
 
     @extend_schema(
-        summary="A problem's timeline", tags=["problems"], responses=s.TimelineEntrySerializer(many=True)
+        summary="A problem's timeline",
+        tags=["problems"],
+        responses=s.ProblemTimelineEntrySerializer(many=True),
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def timeline(self, request, number=None):
         problem = self.get_object()
-        return Response(s.TimelineEntrySerializer(problem.timeline.select_related("author"), many=True).data)
+        return Response(
+            s.ProblemTimelineEntrySerializer(problem.timeline.select_related("author"), many=True).data
+        )
 
 
 @extend_schema_view(
@@ -332,11 +338,13 @@ class ProblemTaskViewSet(
             )
         return Response(self.get_serializer(self.get_queryset().get(pk=task.pk)).data)
 
-    @extend_schema(summary="Move a problem task", tags=["problems"], request=s.TaskTransitionSerializer)
+    @extend_schema(
+        summary="Move a problem task", tags=["problems"], request=s.ProblemTaskTransitionSerializer
+    )
     @action(detail=True, methods=["post"])
     def transition(self, request, number=None):
         task = self.get_object()
-        body = s.TaskTransitionSerializer(data=request.data)
+        body = s.ProblemTaskTransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         task = services.transition_task(task, by=request.user, **body.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=task.pk)).data)
@@ -349,7 +357,7 @@ class ProblemTaskViewSet(
 class CandidateViewSet(viewsets.ReadOnlyModelViewSet):
     """Clusters of recurring incidents proposed by trend detection."""
 
-    serializer_class = s.CandidateSerializer
+    serializer_class = s.ProblemCandidateSerializer
     permission_classes = [IsAgent]
     filterset_class = CandidateFilterSet
 
@@ -363,13 +371,13 @@ class CandidateViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Open a problem from a candidate (its incidents are linked at once)",
         tags=["problems"],
-        request=s.ConvertSerializer,
+        request=s.ProblemCandidateConvertSerializer,
         responses={201: s.ProblemSerializer},
     )
     @action(detail=True, methods=["post"])
     def convert(self, request, pk=None):
         candidate = self.get_object()
-        body = s.ConvertSerializer(data=request.data)
+        body = s.ProblemCandidateConvertSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         problem, _result = services.convert_candidate(candidate, by=request.user, **body.validated_data)
         problem = Problem.objects.for_list().get(pk=problem.pk)
@@ -380,13 +388,13 @@ class CandidateViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Dismiss a candidate (proposed again only if it grows)",
         tags=["problems"],
-        request=s.DismissSerializer,
-        responses=s.CandidateSerializer,
+        request=s.ProblemCandidateDismissSerializer,
+        responses=s.ProblemCandidateSerializer,
     )
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         candidate = self.get_object()
-        body = s.DismissSerializer(data=request.data)
+        body = s.ProblemCandidateDismissSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.dismiss_candidate(candidate, by=request.user, reason=body.validated_data["reason"])
         return Response(self.get_serializer(get_object_or_404(self.get_queryset(), pk=candidate.pk)).data)
@@ -395,7 +403,7 @@ class CandidateViewSet(viewsets.ReadOnlyModelViewSet):
         summary="Run trend detection now (in the background)",
         tags=["problems"],
         request=None,
-        responses={202: s.DetectionQueuedSerializer},
+        responses={202: s.ProblemDetectionQueuedSerializer},
     )
     @action(detail=False, methods=["post"])
     def detect(self, request):
