@@ -228,6 +228,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.deliver_due_notifications",
         "schedule": env_float("NOTIFY_SWEEP_SECONDS", 30.0),
     },
+    "changes-remind-pending-approvals": {
+        "task": "changes.tasks.remind_pending_approvals",
+        "schedule": 900.0,
+    },
 }
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -303,3 +307,7 @@ LOGGING = {
 
 # --- Product settings -------------------------------------------------------------------------
 INCIDENT_AUTO_CLOSE_DAYS = env_int("INCIDENT_AUTO_CLOSE_DAYS", 7, minimum=0)
+# Change enablement: e-mailed approval links expire after this many days; approvers who have
+# not decided are reminded every this many hours (0 = no reminders).
+CHANGE_APPROVAL_LINK_MAX_AGE_DAYS = env_int("CHANGE_APPROVAL_LINK_MAX_AGE_DAYS", 7, minimum=1)
+CHANGE_APPROVAL_REMINDER_HOURS = env_int("CHANGE_APPROVAL_REMINDER_HOURS", 24, minimum=0)
