@@ -263,6 +263,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets shared by several fields, or field names used by several apps ("state").
+    "ENUM_NAME_OVERRIDES": {
+        "ChangeStateEnum": "changes.choices.ChangeState",
+        "ChangeApprovalStateEnum": "changes.choices.ApprovalState",
+        "ChangeRiskEnum": "changes.choices.Risk",
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------

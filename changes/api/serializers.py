@@ -329,10 +329,11 @@ class CalendarChangeSerializer(serializers.Serializer):
     planned_start = serializers.DateTimeField(source="change.planned_start")
     planned_end = serializers.DateTimeField(source="change.planned_end")
     services = BriefServiceSerializer(source="change.services", many=True)
-    configuration_items = serializers.SlugRelatedField(
-        source="change.configuration_items", many=True, read_only=True, slug_field="name"
-    )
+    configuration_items = serializers.SerializerMethodField()
     conflicts = ConflictSerializer(many=True)
+
+    def get_configuration_items(self, entry) -> list[str]:
+        return [ci.name for ci in entry.change.configuration_items.all()]
 
     def get_url(self, entry) -> str:
         return reverse("change-detail", args=[entry.change.number], request=self.context.get("request"))
