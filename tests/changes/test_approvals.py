@@ -205,3 +205,22 @@ def test_new_round_after_rejection(agent, change_manager, approval_rules):
     assert change.state == S.SCHEDULED
     states = list(change.approvals.order_by("requirement__round").values_list("requirement__round", "state"))
     assert states == [(1, ApprovalState.REJECTED), (2, ApprovalState.APPROVED)]
+
+
+def test_approval_request_is_rendered_in_the_approvers_language(agent, approval_rules):
+    from notifications.services import render
+
+    change = to_authorize(make_change(agent), agent, HIGH)
+    swedish = Notification.objects.get(
+        template="change_approval_request", recipient__username="other_group_agent"
+    )
+    english = Notification.objects.get(
+        template="change_approval_request", recipient__username="change_manager"
+    )
+    subject, body, _html = render(swedish)
+    assert subject == f"Godkännande behövs för {change.number}: {change.short_description}"
+    assert "länken fungerar en gång" in body
+    subject, body, _html = render(english)
+    assert subject == f"Approval needed for {change.number}: {change.short_description}"
+    assert "the link works once, for you only" in body
+    assert "2030-01-06 02:00 CET" in body  # the planned window in the recipient's time zone

@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from changes import services
 from changes.choices import ChangeState, Decision, TemplateStatus
@@ -318,3 +320,58 @@ def test_cab_view_lists_changes_for_the_users_groups_and_decides(
     assert bad.status_code == 302  # form error shown as a message on the CAB page
     services.decide(high, by=change_manager, decision=Decision.REJECT, comment="No")
     assert client.get("/agent/cab/").context["rows"] == []
+
+
+def test_pages_in_swedish(signed_in, other_group_agent, agent, approval_rules):
+    change = to_authorize(make_change(agent), agent, LOW)
+    client = signed_in(other_group_agent)  # Swedish
+    calendar = client.get("/agent/change-calendar/").content.decode()
+    assert "Förändringskalender" in calendar
+    detail = client.get(change.get_absolute_url()).content.decode()
+    assert "Godkännanden" in detail and "Återställningsplan" in detail and "Godkännande" in detail
+
+
+def test_list_pages_use_a_constant_number_of_queries(
+    signed_in,
+    agent,
+    change_manager,
+    email_service,
+    email_maintenance,
+    template,
+    approval_rules,
+    django_assert_num_queries,
+):
+    client = signed_in(change_manager)
+
+    def add_some(n):
+        for i in range(n):
+            to_authorize(
+                make_change(agent, start=at(i % 7, 1), services_=[email_service], cis=[f"ci{i}", "shared"]),
+                agent,
+                LOW,
+            )
+            services.create_from_template(template, by=agent, planned_start=at(i % 7, 2))
+        FreezeWindow.objects.create(name=f"Freeze {n}", start=at(20, 0), end=at(21, 0))
+
+    add_some(1)
+    urls = [
+        "/agent/cab/",
+        "/agent/change-calendar/?date=2030-01-06",
+        "/agent/change-calendar/?view=week&date=2030-01-06",
+        "/agent/changes/templates/",
+        "/agent/changes/?scope=",
+    ]
+    counts = {}
+    for url in urls:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        counts[url] = len(captured.captured_queries)
+    add_some(6)
+    for url in urls:
+        with django_assert_num_queries(counts[url]):
+            assert client.get(url).status_code == 200
+
+
+def test_bad_queue_filters_do_not_break_the_page(signed_in, agent):
+    response = signed_in(agent).get("/agent/changes/?service=abc&state=nope&page=999&sort=evil")
+    assert response.status_code == 200
