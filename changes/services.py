@@ -304,6 +304,14 @@ def blocking_conflicts(change: ChangeRequest, conflicts: list[Conflict] | None =
     return blocking
 
 
+def effective_conflicts(change: ChangeRequest, conflicts: list[Conflict]) -> list[Conflict]:
+    """Conflicts as they stand: a blocking one that a change manager overrode for this exact
+    window no longer blocks (the override itself is on the change)."""
+    if not change.override_covers_window():
+        return conflicts
+    return [replace(c, blocking=False) if c.blocking else c for c in conflicts]
+
+
 def _raise_if_blocked(change: ChangeRequest) -> None:
     blocking = blocking_conflicts(change)
     if blocking:
@@ -1290,7 +1298,7 @@ class CalendarChange:
 
     @property
     def is_blocked(self) -> bool:
-        return any(c.blocking for c in self.conflicts) and not self.change.override_covers_window()
+        return any(c.blocking for c in self.conflicts)
 
 
 @dataclass
@@ -1361,6 +1369,7 @@ def calendar_data(start: datetime, end: datetime, *, service=None) -> CalendarDa
                 others=others,
                 service_names=names,
             )
+            conflicts = effective_conflicts(change, conflicts)
         result.append(CalendarChange(change=change, conflicts=conflicts))
     occurrences = []
     for window, spec in zip(windows, window_specs, strict=True):

@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -185,6 +186,7 @@ def _detail_context(request: HttpRequest, change: ChangeRequest, **overrides) ->
     ]
     conflicts = services.find_conflicts(change) if change.is_open else []
     blocking = services.blocking_conflicts(change, conflicts)
+    conflicts = services.effective_conflicts(change, conflicts)
     answers = change.risk_answers or {}
     context = {
         "change": change,
@@ -585,7 +587,7 @@ def change_calendar(request: HttpRequest) -> HttpResponse:
             "today_link": link(date=today.isoformat()),
             "month_link": link(view="month"),
             "week_link": link(view="week"),
-            "weekday_names": [pycalendar.day_abbr[i] for i in range(7)],
+            "weekday_names": [WEEKDAYS_ABBR[i] for i in range(7)],
             "tz_name": str(tz),
         },
     )

@@ -311,8 +311,10 @@ class ChangeViewSet(
     @extend_schema(request=None, responses=s.ConflictSerializer(many=True))
     @action(detail=True, methods=["get"])
     def conflicts(self, request, number=None):
-        """Calendar conflicts of the change's planned window (freeze, maintenance, overlaps)."""
-        found = services.find_conflicts(self.get_object())
+        """Calendar conflicts of the change's planned window (freeze, maintenance, overlaps).
+        ``blocking`` is true for a freeze that stops a normal change and is not overridden."""
+        change = self.get_object()
+        found = services.effective_conflicts(change, services.find_conflicts(change))
         return Response(s.ConflictSerializer(found, many=True).data)
 
     # --- Calendar --------------------------------------------------------------------------------

@@ -368,3 +368,13 @@ def test_api_decision_notifies_requester_once(as_user, agent, change_manager, ap
     )
     assert Notification.objects.filter(template="change_approved", recipient=agent).count() == 1
     assert (change.planned_end - change.planned_start) == timedelta(hours=1)
+
+
+def test_overridden_freeze_no_longer_blocks(as_user, agent, change_manager):
+    FreezeWindow.objects.create(name="Freeze", start=at(0, 0), end=at(1, 0))
+    change = make_change(agent)
+    services.override_schedule(change, by=change_manager, reason="Agreed.")
+    conflicts = as_user(agent).get(f"/api/v1/changes/{change.number}/conflicts/").json()
+    assert [(c["kind"], c["blocking"]) for c in conflicts] == [("freeze", False)]
+    calendar = as_user(agent).get("/api/v1/changes/calendar/?from=2030-01-06&to=2030-01-07").json()
+    assert [(c["kind"], c["blocking"]) for c in calendar["changes"][0]["conflicts"]] == [("freeze", False)]

@@ -215,7 +215,9 @@ def test_override_form_for_change_managers(signed_in, agent, change_manager):
         client.post(f"/agent/changes/{change.number}/override/", {"override_reason": "Needed"}).status_code
         == 302
     )
-    assert "Overridden by Change Manager" in client.get(change.get_absolute_url()).content.decode()
+    html = client.get(change.get_absolute_url()).content.decode()
+    assert "Overridden by Change Manager" in html
+    assert "): blocked." not in html and "In the freeze window “Freeze”" in html
 
 
 def test_standard_change_from_the_catalog(signed_in, agent, template):
@@ -375,3 +377,9 @@ def test_list_pages_use_a_constant_number_of_queries(
 def test_bad_queue_filters_do_not_break_the_page(signed_in, agent):
     response = signed_in(agent).get("/agent/changes/?service=abc&state=nope&page=999&sort=evil")
     assert response.status_code == 200
+
+
+def test_swedish_calendar_legend_and_weekdays(signed_in, other_group_agent):
+    html = signed_in(other_group_agent).get("/agent/change-calendar/?date=2030-01-06").content.decode()
+    assert '<span class="legend-item cal-change">Förändring</span>' in html
+    assert ">mån</th>" in html and ">sön</th>" in html
