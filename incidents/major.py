@@ -258,13 +258,18 @@ def _record(incident: Incident, action: str, *, by, body: str = "", public: bool
 
 
 def _lock_major_or_none(major_or_incident) -> MajorIncident | None:
-    incident_id = (
-        major_or_incident.incident_id
-        if isinstance(major_or_incident, MajorIncident)
-        else major_or_incident.pk
-    )
+    """Lock the incident row, then its major-incident row: always in this order, as the incident
+    services do (they lock the incident and the ``incident_event`` receiver locks the major row),
+    so that concurrent operations never deadlock."""
+    if isinstance(major_or_incident, MajorIncident):
+        incident_id = major_or_incident.incident_id
+    elif isinstance(major_or_incident, Incident):
+        incident_id = major_or_incident.pk
+    else:
+        incident_id = major_or_incident
+    list(Incident.objects.select_for_update().filter(pk=incident_id).values_list("pk", flat=True))
     return (
-        MajorIncident.objects.select_for_update()
+        MajorIncident.objects.select_for_update(of=("self",))
         .select_related("incident", "owner")
         .filter(incident_id=incident_id)
         .first()
@@ -613,10 +618,14 @@ def notify_step(step_id: int, *, now: datetime | None = None) -> bool:
     """Notify one due escalation step exactly once. True if this call notified it."""
     now = now or timezone.now()
     with transaction.atomic():
-        step = EscalationStep.objects.filter(pk=step_id, state=StepState.PENDING, due_at__lte=now).first()
+        step = (
+            EscalationStep.objects.select_related("major")
+            .filter(pk=step_id, state=StepState.PENDING, due_at__lte=now)
+            .first()
+        )
         if step is None:
             return False
-        major = MajorIncident.objects.select_for_update().select_related("incident").get(pk=step.major_id)
+        major = _lock_major_or_none(step.major.incident_id)
         return _notify_step(major, step, now)
 
 
@@ -857,14 +866,16 @@ def remind_cadence(major_id: int, *, now: datetime | None = None) -> bool:
     """Remind the owner once per due instant that a status update is overdue. True if sent."""
     now = now or timezone.now()
     with transaction.atomic():
-        major = (
-            MajorIncident.objects.select_for_update()
-            .select_related("incident", "owner")
-            .filter(pk=major_id, reminder_due_at__lte=now)
+        incident_id = (
+            MajorIncident.objects.filter(pk=major_id, reminder_due_at__lte=now)
+            .values_list("incident_id", flat=True)
             .first()
         )
-        if major is None:
+        if incident_id is None:
             return False
+        major = _lock_major_or_none(incident_id)
+        if major.reminder_due_at is None or major.reminder_due_at > now:
+            return False  # another worker reminded, or an update was posted meanwhile
         due = major.reminder_due_at
         MajorIncident.objects.filter(pk=major.pk, reminder_due_at=due).update(reminder_due_at=None)
         if not major.is_active:
