@@ -145,12 +145,13 @@ def test_portal_banner_join_and_status_page_show_public_updates_only(
     major.post_status_update(
         record.incident, by=incident_manager, body="Internal: vendor blamed.", public=False
     )
-    signed_in(client, other_end_user)
+    follower = make_user("follower")
+    signed_in(client, follower)
     home = client.get(reverse("portal-home")).content.decode()
     assert "E-mail outage" in home and "This affects me too" in home
     response = client.post(reverse("major:portal-join", args=[record.incident.number]))
     assert response.status_code == 302
-    assert MajorAffectedUser.objects.filter(major=record, user=other_end_user).exists()
+    assert MajorAffectedUser.objects.filter(major=record, user=follower).exists()
     page = client.get(reverse("major:portal-detail", args=[record.incident.number])).content.decode()
     assert "Public: we are on it." in page and "Internal" not in page
     assert "You are following this major incident" in page
@@ -288,3 +289,20 @@ def test_stakeholder_form_rejects_two_targets(client, desk, end_user, agent, inc
     holder = record.stakeholders.get()
     client.post(reverse("major:remove-stakeholder", args=[record.incident.number, holder.pk]))
     assert not record.stakeholders.exists()
+
+
+def test_swedish_user_sees_the_banner_in_swedish(
+    client, desk, end_user, other_end_user, agent, incident_manager
+):
+    accepted_major(end_user, proposer=agent, manager=incident_manager, public_title="E-post nere")
+    signed_in(client, other_end_user)  # language sv
+    page = client.get(reverse("portal-home")).content.decode()
+    assert "Detta berör mig också" in page and "Större incident" in page
+
+
+def test_major_incident_catalogue_is_compiled_and_current():
+    from pathlib import Path
+
+    po = Path(__file__).resolve().parents[2] / "incidents/major_locale/sv/LC_MESSAGES/django.po"
+    mo = po.with_suffix(".mo")
+    assert mo.exists() and mo.stat().st_mtime + 1 >= po.stat().st_mtime, "run 'make messages'"
