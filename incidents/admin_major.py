@@ -59,6 +59,14 @@ class EscalationLevelInline(admin.StackedInline):
     filter_horizontal = ("users", "groups")
 
 
+@admin.register(EscalationLevel)
+class EscalationLevelAdmin(admin.ModelAdmin):
+    form = EscalationLevelForm
+    list_display = ("policy", "order", "delay", "oncall_address")
+    list_select_related = ("policy",)
+    filter_horizontal = ("users", "groups")
+
+
 @admin.register(EscalationPolicy)
 class EscalationPolicyAdmin(admin.ModelAdmin):
     list_display = ("name", "service", "is_active")

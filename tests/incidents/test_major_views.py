@@ -306,3 +306,25 @@ def test_major_incident_catalogue_is_compiled_and_current():
     po = Path(__file__).resolve().parents[2] / "incidents/major_locale/sv/LC_MESSAGES/django.po"
     mo = po.with_suffix(".mo")
     assert mo.exists() and mo.stat().st_mtime + 1 >= po.stat().st_mtime, "run 'make messages'"
+
+
+def test_admin_enters_the_escalation_wait_in_minutes(client, admin, agent):
+    from incidents.models import EscalationLevel, EscalationPolicy
+
+    client.force_login(admin)
+    response = client.post(
+        "/admin/incidents/escalationpolicy/add/",
+        {
+            "name": "Night shift",
+            "is_active": "on",
+            "levels-TOTAL_FORMS": "1",
+            "levels-INITIAL_FORMS": "0",
+            "levels-0-order": "1",
+            "levels-0-delay_minutes": "2.5",
+            "levels-0-users": [str(agent.pk)],
+            "levels-0-oncall_language": "en",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    level = EscalationLevel.objects.get(policy=EscalationPolicy.objects.get(name="Night shift"))
+    assert level.delay == timedelta(seconds=150) and list(level.users.all()) == [agent]
