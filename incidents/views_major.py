@@ -463,7 +463,7 @@ def portal_detail(request, number: str):
     """The public status page of a major incident: title, service, public updates only."""
     major = _public_major(number)
     updates = major.updates.filter(visibility=UpdateVisibility.PUBLIC).select_related("posted_by")
-    following = MajorAffectedUser.objects.filter(major=major, user=request.user).exists()
+    following = major.pk in _following(request.user, [major])
     return render(
         request,
         "portal/incidents/major/detail.html",
@@ -509,10 +509,21 @@ def portal_banner(request, obj=None):
     majors = list(majors.order_by("accepted_at")[:5])
     if not majors:
         return None
+    return {"majors": majors, "following": _following(user, majors)}
+
+
+def _following(user, majors: list[MajorIncident]) -> set[int]:
+    """The majors the user already hears about: joined, its caller, or caller of a child."""
+    by_incident = {m.incident_id: m.pk for m in majors}
     following = set(
         MajorAffectedUser.objects.filter(major__in=majors, user=user).values_list("major_id", flat=True)
     )
-    return {"majors": majors, "following": following}
+    following |= {m.pk for m in majors if m.incident.caller_id == user.pk}
+    children = Incident.objects.filter(parent_id__in=by_incident, caller=user).values_list(
+        "parent_id", flat=True
+    )
+    following |= {by_incident[parent_id] for parent_id in children}
+    return following
 
 
 def portal_incident_banner(request, incident):
@@ -523,7 +534,7 @@ def portal_incident_banner(request, incident):
     major = MajorIncident.objects.on_portal().select_related("incident").filter(incident_id=target_id).first()
     if major is None:
         return None
-    return {"majors": [major], "following": set()}
+    return {"majors": [major], "following": _following(request.user, [major])}
 
 
 def agent_home_widget(request, obj=None):

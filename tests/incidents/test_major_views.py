@@ -328,3 +328,28 @@ def test_admin_enters_the_escalation_wait_in_minutes(client, admin, agent):
     assert response.status_code == 302, response.content.decode()[:2000]
     level = EscalationLevel.objects.get(policy=EscalationPolicy.objects.get(name="Night shift"))
     assert level.delay == timedelta(seconds=150) and list(level.users.all()) == [agent]
+
+
+def test_callers_of_the_major_and_its_children_are_not_asked_to_join(
+    client, desk, end_user, other_end_user, agent, incident_manager
+):
+    record = accepted_major(end_user, proposer=agent, manager=incident_manager, public_title="Mail outage")
+    major.link_child(record.incident, by=agent, child=make_incident(other_end_user))
+    for user in (end_user, other_end_user):
+        signed_in(client, user)
+        page = client.get(reverse("portal-home")).content.decode()
+        assert "Mail outage" in page and 'action="/portal/major-incidents/' not in page
+
+
+def test_portal_incident_of_a_child_points_to_the_major_status_page(
+    desk, end_user, other_end_user, agent, incident_manager
+):
+    record = accepted_major(end_user, proposer=agent, manager=incident_manager, public_title="Mail outage")
+    child = make_incident(other_end_user)
+    major.link_child(record.incident, by=agent, child=child)
+    request = RequestFactory().get(child.get_portal_url())
+    request.user = other_end_user
+    html = "".join(render_panels("incident-portal", request, child))
+    assert reverse("major:portal-detail", args=[record.incident.number]) in html
+    assert "major-incidents/" + record.incident.number + "/affects-me/" not in html
+    assert render_panels("incident-portal", request, make_incident(other_end_user)) == []
