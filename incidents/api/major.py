@@ -26,7 +26,7 @@ from incidents.major_choices import UpdateVisibility
 from incidents.models import Incident, MajorIncident, MajorStakeholder, MajorStatusUpdate
 
 
-class BriefRefSerializer(serializers.Serializer):
+class MajorBriefRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     display = serializers.CharField()
 
@@ -35,13 +35,13 @@ def _brief(obj) -> dict | None:
     return None if obj is None else {"id": obj.pk, "display": str(obj)}
 
 
-class EscalationSerializer(serializers.Serializer):
+class MajorEscalationSerializer(serializers.Serializer):
     policy = serializers.CharField(allow_blank=True)
     level = serializers.IntegerField(help_text="Highest level notified so far (0: none).")
     levels = serializers.IntegerField(help_text="Number of levels planned.")
     acknowledged = serializers.BooleanField()
     acknowledged_at = serializers.DateTimeField(allow_null=True)
-    acknowledged_by = BriefRefSerializer(allow_null=True)
+    acknowledged_by = MajorBriefRefSerializer(allow_null=True)
 
 
 class MajorIncidentSerializer(serializers.ModelSerializer):
@@ -100,15 +100,15 @@ class MajorIncidentSerializer(serializers.ModelSerializer):
         path = f"/api/v1/major-incidents/{major.incident.number}/"
         return request.build_absolute_uri(path) if request else path
 
-    @extend_schema_field(BriefRefSerializer(allow_null=True))
+    @extend_schema_field(MajorBriefRefSerializer(allow_null=True))
     def get_service(self, major):
         return _brief(major.incident.service)
 
-    @extend_schema_field(BriefRefSerializer(allow_null=True))
+    @extend_schema_field(MajorBriefRefSerializer(allow_null=True))
     def get_owner(self, major):
         return _brief(major.owner)
 
-    @extend_schema_field(BriefRefSerializer(allow_null=True))
+    @extend_schema_field(MajorBriefRefSerializer(allow_null=True))
     def get_proposed_by(self, major):
         return _brief(major.proposed_by)
 
@@ -135,7 +135,7 @@ class MajorIncidentSerializer(serializers.ModelSerializer):
     def get_affected_count(self, major) -> int:
         return self._counts(major)[1]
 
-    @extend_schema_field(EscalationSerializer)
+    @extend_schema_field(MajorEscalationSerializer)
     def get_escalation(self, major):
         levels = self.context.get("levels")
         total = levels[major.pk] if levels is not None and major.pk in levels else major.steps.count()
@@ -149,7 +149,7 @@ class MajorIncidentSerializer(serializers.ModelSerializer):
         }
 
 
-class StatusUpdateSerializer(serializers.ModelSerializer):
+class MajorStatusUpdateSerializer(serializers.ModelSerializer):
     posted_by = serializers.SerializerMethodField()
 
     class Meta:
@@ -157,17 +157,17 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
         fields = ["id", "body", "visibility", "posted_by", "posted_at", "recipient_count"]
         read_only_fields = ["id", "posted_by", "posted_at", "recipient_count"]
 
-    @extend_schema_field(BriefRefSerializer)
+    @extend_schema_field(MajorBriefRefSerializer)
     def get_posted_by(self, update):
         return _brief(update.posted_by)
 
 
-class StatusUpdateInputSerializer(serializers.Serializer):
+class MajorStatusUpdateInputSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=10000)
     visibility = serializers.ChoiceField(choices=UpdateVisibility.choices, default=UpdateVisibility.PUBLIC)
 
 
-class StakeholderSerializer(serializers.ModelSerializer):
+class MajorStakeholderSerializer(serializers.ModelSerializer):
     display = serializers.CharField(source="__str__", read_only=True)
 
     class Meta:
@@ -176,7 +176,7 @@ class StakeholderSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "display", "source", "created_at"]
 
 
-class StakeholderInputSerializer(serializers.Serializer):
+class MajorStakeholderInputSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
     group = serializers.PrimaryKeyRelatedField(
         queryset=SupportGroup.objects.filter(is_active=True), required=False
@@ -192,11 +192,11 @@ class StakeholderInputSerializer(serializers.Serializer):
         return data
 
 
-class ReasonSerializer(serializers.Serializer):
+class MajorReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=4000)
 
 
-class StartSerializer(serializers.Serializer):
+class MajorStartSerializer(serializers.Serializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
@@ -215,17 +215,17 @@ class StartSerializer(serializers.Serializer):
         }
 
 
-class DeclareSerializer(StartSerializer):
+class MajorDeclareSerializer(MajorStartSerializer):
     reason = serializers.CharField(max_length=4000)
 
 
-class ResolveSerializer(serializers.Serializer):
+class MajorResolveSerializer(serializers.Serializer):
     resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
     resolution_notes = serializers.CharField(max_length=10000)
     resolve_children = serializers.BooleanField(default=True)
 
 
-class ResolvedSerializer(serializers.Serializer):
+class MajorResolvedSerializer(serializers.Serializer):
     resolved_children = serializers.ListField(child=serializers.CharField())
 
 
@@ -269,56 +269,58 @@ class MajorIncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         if not ops.is_incident_manager(self.request.user):
             raise PermissionDenied("Only an incident manager can accept, reject or declare a major incident.")
 
-    @extend_schema(request=ReasonSerializer, responses=MajorIncidentSerializer)
+    @extend_schema(request=MajorReasonSerializer, responses=MajorIncidentSerializer)
     @action(detail=True, methods=["post"])
     def propose(self, request, number=None):
         incident = self._incident(number)
-        data = ReasonSerializer(data=request.data)
+        data = MajorReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ops.propose_major(incident, by=request.user, reason=data.validated_data["reason"])
         return self._major_response(incident)
 
-    @extend_schema(request=StartSerializer, responses=MajorIncidentSerializer)
+    @extend_schema(request=MajorStartSerializer, responses=MajorIncidentSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, number=None):
         self._require_manager()
         incident = self._incident(number)
-        data = StartSerializer(data=request.data)
+        data = MajorStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ops.accept_major(incident, by=request.user, **data.kwargs())
         return self._major_response(incident)
 
-    @extend_schema(request=ReasonSerializer, responses=MajorIncidentSerializer)
+    @extend_schema(request=MajorReasonSerializer, responses=MajorIncidentSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, number=None):
         self._require_manager()
         incident = self._incident(number)
-        data = ReasonSerializer(data=request.data)
+        data = MajorReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ops.reject_major(incident, by=request.user, reason=data.validated_data["reason"])
         return self._major_response(incident)
 
-    @extend_schema(request=DeclareSerializer, responses=MajorIncidentSerializer)
+    @extend_schema(request=MajorDeclareSerializer, responses=MajorIncidentSerializer)
     @action(detail=True, methods=["post"])
     def declare(self, request, number=None):
         self._require_manager()
         incident = self._incident(number)
-        data = DeclareSerializer(data=request.data)
+        data = MajorDeclareSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ops.declare_major(incident, by=request.user, reason=data.validated_data["reason"], **data.kwargs())
         return self._major_response(incident)
 
-    @extend_schema(methods=["GET"], responses=StatusUpdateSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=MajorStatusUpdateSerializer(many=True))
     @extend_schema(
-        methods=["POST"], request=StatusUpdateInputSerializer, responses={201: StatusUpdateSerializer}
+        methods=["POST"],
+        request=MajorStatusUpdateInputSerializer,
+        responses={201: MajorStatusUpdateSerializer},
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def updates(self, request, number=None):
         major = self.get_object()
         if request.method == "GET":
             updates = major.updates.select_related("posted_by")
-            return Response(StatusUpdateSerializer(updates, many=True).data)
-        data = StatusUpdateInputSerializer(data=request.data)
+            return Response(MajorStatusUpdateSerializer(updates, many=True).data)
+        data = MajorStatusUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         update = ops.post_status_update(
             major.incident,
@@ -326,7 +328,7 @@ class MajorIncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             body=data.validated_data["body"],
             public=data.validated_data["visibility"] == UpdateVisibility.PUBLIC,
         )
-        return Response(StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
+        return Response(MajorStatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=MajorIncidentSerializer)
     @action(detail=True, methods=["post"])
@@ -339,18 +341,18 @@ class MajorIncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         ops.acknowledge_major(major.incident, by=request.user, via="api")
         return self._major_response(major.incident)
 
-    @extend_schema(methods=["GET"], responses=StakeholderSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=MajorStakeholderSerializer(many=True))
     @extend_schema(
-        methods=["POST"], request=StakeholderInputSerializer, responses={201: StakeholderSerializer}
+        methods=["POST"], request=MajorStakeholderInputSerializer, responses={201: MajorStakeholderSerializer}
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def stakeholders(self, request, number=None):
         major = self.get_object()
         if request.method == "GET":
             return Response(
-                StakeholderSerializer(major.stakeholders.select_related("user", "group"), many=True).data
+                MajorStakeholderSerializer(major.stakeholders.select_related("user", "group"), many=True).data
             )
-        data = StakeholderInputSerializer(data=request.data)
+        data = MajorStakeholderInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         holder = ops.add_stakeholder(
             major.incident,
@@ -360,13 +362,13 @@ class MajorIncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             address=data.validated_data.get("address", ""),
             language=data.validated_data.get("language", "en"),
         )
-        return Response(StakeholderSerializer(holder).data, status=status.HTTP_201_CREATED)
+        return Response(MajorStakeholderSerializer(holder).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ResolveSerializer, responses=ResolvedSerializer)
+    @extend_schema(request=MajorResolveSerializer, responses=MajorResolvedSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, number=None):
         major = self.get_object()
-        data = ResolveSerializer(data=request.data)
+        data = MajorResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         done = ops.resolve_major_with_children(
             major.incident,
