@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = _("Incidents")
+
+    def ready(self) -> None:
+        from incidents.major_setup import setup_major_incidents
+
+        setup_major_incidents(self)

@@ -132,6 +132,7 @@ LANGUAGES = [("en", _("English")), ("sv", _("Swedish"))]
 if LANGUAGE_CODE not in {code for code, _name in LANGUAGES}:
     raise ImproperlyConfigured(f"LANGUAGE_CODE={LANGUAGE_CODE!r} must be one of: en, sv")
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS.append(BASE_DIR / "incidents" / "major_locale")  # major-incident strings
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Stockholm") or "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -234,6 +235,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "changes.tasks.remind_pending_approvals",
         "schedule": 900.0,
     },
+    "incidents-major-sweep": {
+        "task": "incidents.major.sweep",
+        "schedule": env_float("MAJOR_SWEEP_SECONDS", 30.0),
+    },
 }
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -319,3 +324,6 @@ INCIDENT_AUTO_CLOSE_DAYS = env_int("INCIDENT_AUTO_CLOSE_DAYS", 7, minimum=0)
 # not decided are reminded every this many hours (0 = no reminders).
 CHANGE_APPROVAL_LINK_MAX_AGE_DAYS = env_int("CHANGE_APPROVAL_LINK_MAX_AGE_DAYS", 7, minimum=1)
 CHANGE_APPROVAL_REMINDER_HOURS = env_int("CHANGE_APPROVAL_REMINDER_HOURS", 24, minimum=0)
+# Major incidents: default status-update cadence, and how long an acknowledge link stays valid.
+MAJOR_DEFAULT_CADENCE_MINUTES = env_int("MAJOR_DEFAULT_CADENCE_MINUTES", 30, minimum=1)
+MAJOR_ACK_LINK_MAX_AGE_SECONDS = env_int("MAJOR_ACK_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600, minimum=60)

@@ -21,6 +21,8 @@ urlpatterns = [
     path("agent/", include("changes.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("changes.api.urls")),
+    path("", include("incidents.urls_major")),
+    path("api/v1/", include("incidents.api.major_urls")),
     path("api/v1/", include("core.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
