@@ -43,6 +43,16 @@
   // Rows are replaced by htmx swaps: start again from the top.
   document.addEventListener("htmx:afterSwap", function () { current = -1; });
 
+  // Queue filters: leave empty fields out of the request, so the pushed URL stays readable.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id !== "queue-filters" || !event.detail.formData) { return; }
+    var data = event.detail.formData, empty = [];
+    data.forEach(function (value, key) {
+      if (value === "" || (key === "unassigned" && value === "unknown")) { empty.push(key); }
+    });
+    empty.forEach(function (key) { data.delete(key); });
+  });
+
   // Bulk bar: show the fields of the chosen action only.
   function syncBulk() {
     var action = document.getElementById("id_bulk_action");
