@@ -207,6 +207,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        # kombu's default is "control" relative to the working directory (a stray folder in the repo).
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
