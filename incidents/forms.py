@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Category, Desk, SupportGroup, User
@@ -93,14 +95,17 @@ class MultipleFileField(forms.FileField):
         return files
 
 
+def _files_help() -> str:
+    return gettext("Up to %(count)d files, %(size)s MB each. Allowed: %(allowed)s.") % {
+        "count": MAX_FILES_PER_UPLOAD,
+        "size": round(settings.ATTACHMENT_MAX_BYTES / 1024 / 1024, 1),
+        "allowed": ", ".join(settings.ATTACHMENT_ALLOWED_TYPES),
+    }
+
+
 def files_field(label=None) -> MultipleFileField:
-    allowed = ", ".join(settings.ATTACHMENT_ALLOWED_TYPES)
-    size = round(settings.ATTACHMENT_MAX_BYTES / 1024 / 1024, 1)
-    return MultipleFileField(
-        label=label or _("Attachments"),
-        help_text=_("Up to %(count)d files, %(size)s MB each. Allowed: %(allowed)s.")
-        % {"count": MAX_FILES_PER_UPLOAD, "size": size, "allowed": allowed},
-    )
+    # The help is built when rendered: in the reader's language, with the current limits.
+    return MultipleFileField(label=label or _("Attachments"), help_text=lazy(_files_help, str)())
 
 
 class VersionField(forms.IntegerField):
