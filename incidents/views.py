@@ -16,11 +16,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.html import avoid_wrapping
+from django.utils.timesince import TIME_STRINGS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -31,7 +34,7 @@ from core.models import SupportGroup, User
 from core.panels import render_panels
 from core.roles import is_agent
 from incidents import services
-from incidents.choices import OPEN_STATES, ContactChannel, Impact, State
+from incidents.choices import OPEN_STATES, ContactChannel, Impact, Priority, State
 from incidents.filtersets import IncidentFilterSet
 from incidents.forms import (
     AssignForm,
@@ -47,6 +50,8 @@ from incidents.forms import (
     RateForm,
     RejectForm,
     TransitionForm,
+    category_label,
+    fast_selects,
     transition_fields,
     transition_label,
 )
@@ -85,22 +90,25 @@ QUEUE_VIEWS = {
     "resolved": gettext_lazy("Recently resolved"),
 }
 PAGE_SIZES = (10, 25, 50, 100)
+AGE_UNITS = (
+    ("year", 365 * 86400),
+    ("month", 30 * 86400),
+    ("week", 7 * 86400),
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+)
 DEFAULT_PAGE_SIZE = 25
 
-# Lifecycle order for sorting by state (alphabetical order of the stored values means nothing).
-STATE_ORDER = Case(
-    *[When(state=state, then=Value(index)) for index, state in enumerate(State.values)],
-    output_field=IntegerField(),
-)
-# Every ordering ends on a unique column so that pages never overlap or skip rows; each one
-# matches an index of Incident (scanned forwards or backwards) except the state order.
+# Every ordering ends on a unique column so that pages never overlap or skip rows, and matches an
+# index of Incident (scanned forwards or backwards).
 SORTS = {
     "number": ("number",),
     "-number": ("-number",),
     "priority": ("priority", "-id"),
     "-priority": ("-priority", "id"),
-    "state": (STATE_ORDER.asc(), "-id"),
-    "-state": (STATE_ORDER.desc(), "id"),
+    "state": (),  # lifecycle order: see _rows_by_state
+    "-state": (),
     "updated": ("updated_at", "id"),
     "-updated": ("-updated_at", "-id"),
     "created": ("created_at", "id"),
@@ -129,6 +137,56 @@ def _int_param(params: QueryDict, name: str, default: int) -> int:
         return default
 
 
+def _rows_by_state(qs, states, *, descending: bool, offset: int, limit: int) -> list[Incident]:
+    """Rows in lifecycle order of state, newest first within a state.
+
+    An ORDER BY over a CASE expression sorts every matching row before LIMIT applies; one
+    indexed query per state (state, -id) plus one for the rows stays fast at a million incidents,
+    and the number of queries depends on the states shown, never on the page size.
+    """
+    order = [state for state in State.values if state in set(states)]
+    if descending:
+        order.reverse()
+    ids = []
+    for state in order:
+        ids += (
+            qs.filter(state=state)
+            .order_by("id" if descending else "-id")
+            .values_list("id", flat=True)[: offset + limit]
+        )
+    page_ids = ids[offset : offset + limit]
+    found = qs.for_list().in_bulk(page_ids)
+    return [found[pk] for pk in page_ids if pk in found]
+
+
+def _prepare_rows(rows: list[Incident]) -> None:
+    """Labels, links and ages computed once per page, not once per cell in the template."""
+    priorities = {value: str(label) for value, label in Priority.choices}
+    states = {value: str(label) for value, label in State.choices}
+    url = reverse("incidents:agent-detail", kwargs={"number": "NUMBER"})
+    select = _("Select %(number)s")
+    now = timezone.now()
+    ages = {}
+
+    def age(moment) -> str:
+        seconds = max(0, int((now - moment).total_seconds()))
+        for unit, size in AGE_UNITS:
+            if seconds >= size or unit == "minute":
+                key = (unit, seconds // size)
+                if key not in ages:
+                    ages[key] = avoid_wrapping(TIME_STRINGS[unit] % {"num": key[1]})
+                return ages[key]
+        return ""
+
+    for row in rows:
+        row.url = url.replace("NUMBER", row.number)
+        row.priority_label = priorities.get(row.priority, row.priority)
+        row.state_label = states.get(row.state, row.state)
+        row.select_label = select % {"number": row.number}
+        row.age = age(row.created_at)
+        row.updated_age = age(row.updated_at)
+
+
 def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
     """The rows and controls of a queue page, in a constant number of queries.
 
@@ -145,9 +203,11 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
 
     filterset = IncidentFilterSet(params, queryset=base, request=request)
     qs = filterset.qs
-    if not getattr(filterset.form, "cleaned_data", {}).get("state"):
+    states = getattr(filterset.form, "cleaned_data", {}).get("state")
+    if not states:
         # The view's states apply until the agent picks states explicitly.
-        qs = qs.filter(state=State.RESOLVED) if view == "resolved" else qs.filter(state__in=OPEN_STATES)
+        states = [State.RESOLVED] if view == "resolved" else list(OPEN_STATES)
+        qs = qs.filter(state__in=states)
 
     default_sort = "-updated" if view == "resolved" else "priority"
     sort = params.get("sort") if params.get("sort") in SORTS else default_sort
@@ -155,15 +215,21 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
     per_page = per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE
     page = max(1, min(_int_param(params, "page", 1), 10_000))
     offset = (page - 1) * per_page
-    rows = list(qs.for_list().order_by(*SORTS[sort])[offset : offset + per_page + 1])
+    if sort.lstrip("-") == "state":
+        rows = _rows_by_state(qs, states, descending=sort.startswith("-"), offset=offset, limit=per_page + 1)
+    else:
+        rows = list(qs.for_list().order_by(*SORTS[sort])[offset : offset + per_page + 1])
     has_next = len(rows) > per_page
     rows = rows[:per_page]
+    _prepare_rows(rows)
 
     form = filterset.form
     for name in ("state", "priority"):
         form.fields[name].widget = django_forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
     for name in ("created_after", "created_before", "updated_after", "updated_before"):
         form.fields[name].widget = django_forms.DateInput(attrs={"type": "date"})
+    fast_selects(form)
+    form.fields["category"].label_from_instance = category_label
     form.fields["created_before"].label = _("Created before")
     form.fields["updated_before"].label = _("Updated before")
     form.fields["q"].widget = django_forms.TextInput(

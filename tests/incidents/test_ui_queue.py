@@ -256,3 +256,56 @@ def test_bulk_without_selection_names_the_field(signed_in, desk):
     assert response.status_code == 400
     assert "numbers" in response.context["bulk_form"].errors
     assert "Select at least one incident." in response.content.decode()
+
+
+def test_sort_by_state_follows_the_lifecycle_across_pages(signed_in, agent, end_user, desk):
+    new = [make_incident(end_user) for _ in range(6)]
+    started = [make_incident(end_user) for _ in range(5)]
+    for incident in started:
+        services.transition_incident(incident, by=agent, state=State.IN_PROGRESS)
+    held = make_incident(end_user)
+    services.put_on_hold(held, by=agent, hold_reason="awaiting_vendor")
+    expected = [i.number for i in reversed(new)] + [i.number for i in reversed(started)] + [held.number]
+    first = signed_in.get(QUEUE, {"view": "open", "sort": "state", "per_page": 10})
+    second = signed_in.get(QUEUE, {"view": "open", "sort": "state", "per_page": 10, "page": 2})
+    assert numbers(first) + numbers(second) == expected
+    assert first.context["has_next"] and not second.context["has_next"]
+    backwards = signed_in.get(QUEUE, {"view": "open", "sort": "-state", "per_page": 50})
+    assert numbers(backwards) == [held.number] + [i.number for i in started] + [i.number for i in new]
+    only_new = signed_in.get(QUEUE, {"view": "open", "sort": "state", "state": ["new"], "per_page": 50})
+    assert numbers(only_new) == [i.number for i in reversed(new)]
+
+
+def test_sort_by_state_runs_constant_number_of_queries(signed_in, end_user, desk):
+    def queries_for_page():
+        with CaptureQueriesContext(connection) as queries:
+            response = signed_in.get(QUEUE, {"view": "open", "sort": "state", "per_page": 50})
+        return len(response.context["rows"]), len(queries)
+
+    for _ in range(5):
+        make_incident(end_user)
+    signed_in.get(QUEUE, {"view": "open"})
+    rows_5, queries_5 = queries_for_page()
+    for _ in range(45):
+        make_incident(end_user)
+    rows_50, queries_50 = queries_for_page()
+    assert (rows_5, rows_50) == (5, 50) and queries_5 == queries_50
+
+
+def test_filter_form_keeps_the_chosen_values(signed_in, desk, network_group, category_tree):
+    html = signed_in.get(
+        QUEUE,
+        {
+            "view": "open",
+            "state": ["on_hold"],
+            "priority": ["2"],
+            "assignment_group": network_group.pk,
+            "category": category_tree["Printer"].pk,
+            "q": "toner",
+        },
+    ).content.decode()
+    assert 'name="state" value="on_hold" id="id_state_2" checked' in html
+    assert 'name="priority" value="2" id="id_priority_1" checked' in html
+    assert f'<option value="{network_group.pk}" selected>Network</option>' in html
+    assert f'<option value="{category_tree["Printer"].pk}" selected>Hardware › Printer</option>' in html
+    assert 'value="toner"' in html
