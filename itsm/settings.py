@@ -303,3 +303,15 @@ LOGGING = {
 
 # --- Product settings -------------------------------------------------------------------------
 INCIDENT_AUTO_CLOSE_DAYS = env_int("INCIDENT_AUTO_CLOSE_DAYS", 7, minimum=0)
+
+# Knowledge base: the owner is reminded to review a published article after this many days
+# (0 = no default review date); a reader re-opening an article within the dedupe window is not
+# counted again; a report-form reading is a deflection when the reader submits no incident
+# within the deflection window after it.
+KB_REVIEW_INTERVAL_DAYS = env_int("KB_REVIEW_INTERVAL_DAYS", 365, minimum=0)
+KB_VIEW_DEDUPE_MINUTES = env_int("KB_VIEW_DEDUPE_MINUTES", 30, minimum=0)
+KB_DEFLECTION_WINDOW_MINUTES = env_int("KB_DEFLECTION_WINDOW_MINUTES", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["knowledge-review-reminders"] = {
+    "task": "knowledge.tasks.remind_review_due",
+    "schedule": env_float("KB_REVIEW_REMINDER_SECONDS", 6 * 3600.0),
+}

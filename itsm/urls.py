@@ -18,6 +18,8 @@ urlpatterns = [
     path("agent/", core_views.agent_home, name="agent-home"),
     path("portal/", core_views.portal_home, name="portal-home"),
     path("admin/", admin.site.urls),
+    path("", include("knowledge.urls")),
+    path("api/v1/", include("knowledge.api.urls")),
     path("api/v1/", include("core.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
