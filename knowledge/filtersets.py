@@ -29,7 +29,10 @@ class ArticleFilterSet(django_filters.FilterSet):
         queryset=Category.objects.filter(is_active=True), method="filter_category", label=_("Category")
     )
     service = django_filters.ModelChoiceFilter(
-        queryset=Service.objects.filter(is_active=True), method="filter_service", label=_("Service")
+        queryset=Service.objects.filter(is_active=True),
+        field_name="services",
+        method="filter_service",
+        label=_("Service"),
     )
     tag = django_filters.CharFilter(method="filter_tag", label=_("Tag"))
     owner = django_filters.ModelChoiceFilter(queryset=_agents(), label=_("Owner"))
