@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from core.choices import Language
 from core.decorators import agent_required
 from core.forms import RateLimitedAuthenticationForm
+from core.panels import render_panels
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +40,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 def agent_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "agent/home.html", {"groups": request.user.support_groups.select_related("desk")})
+    return render(
+        request,
+        "agent/home.html",
+        {
+            "groups": request.user.support_groups.select_related("desk"),
+            "panels": render_panels("agent-home", request),
+        },
+    )
 
 
 @login_required
 def portal_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html")
+    return render(request, "portal/home.html", {"panels": render_panels("portal-home", request)})
 
 
 @require_POST

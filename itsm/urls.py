@@ -17,6 +17,7 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("agent/", core_views.agent_home, name="agent-home"),
     path("portal/", core_views.portal_home, name="portal-home"),
+    path("", include("incidents.urls")),
     path("admin/", admin.site.urls),
     path("", include("knowledge.urls")),
     path("api/v1/", include("knowledge.api.urls")),

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
+from django.template import Context, TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
 from notifications.models import Channel, Notification, Status
@@ -127,13 +127,19 @@ def render(notification: Notification) -> tuple[str, str, str | None]:
     base = f"notifications/{notification.template}"
     context = {**notification.context, "site_url": settings.SITE_URL}
     with translation.override(notification.language):
-        subject = " ".join(render_to_string(f"{base}/subject.txt", context).split())
-        text = render_to_string(f"{base}/body.txt", context)
+        subject = " ".join(_render_text(f"{base}/subject.txt", context).split())
+        text = _render_text(f"{base}/body.txt", context)
         try:
             html = render_to_string(f"{base}/body.html", context)
         except TemplateDoesNotExist:
             html = None
     return subject, text, html
+
+
+def _render_text(name: str, context: dict) -> str:
+    """Plain-text templates are rendered without HTML escaping (a "&" stays a "&")."""
+    template = get_template(name).template
+    return template.render(Context(context, autoescape=False))
 
 
 def _message_domain() -> str:

@@ -130,3 +130,15 @@ def test_notify_many_sends_each_address_once(end_user, agent):
     )
     assert {r.pk for r in again} == {r.pk for r in rows}
     assert Notification.objects.count() == 2
+
+
+def test_text_mail_is_not_html_escaped(end_user):
+    row = notify(
+        template="generic",
+        to=end_user,
+        context={"subject": "R&D <printer>", "body": 'Tom & Jerry\'s "PC"'},
+        dedupe_key="escape",
+    )
+    subject, text, _html = services.render(row)
+    assert subject == "R&D <printer>"
+    assert 'Tom & Jerry\'s "PC"' in text
