@@ -192,6 +192,40 @@ def _report_form_visits(articles: dict, users: dict, now) -> None:
     ArticleView.objects.bulk_create(rows)
 
 
+# Incidents that end users reported and the service desk resolved with an article.
+SOLVED_INCIDENTS = [
+    ("alice", "Printer on floor 3 shows offline", "printer-offline"),
+    ("carol", "Printer PRN-STO-0412 is offline again", "printer-offline"),
+    ("bob", "Jag har glömt mitt lösenord", "sv-password-reset"),
+    ("carol", "Can't reach the file share from home", "vpn-connect"),
+    ("dave", "Inget ljud i Teams-mötet", "sv-teams-audio"),
+]
+
+
+def _solved_incidents(articles: dict, base: dict) -> None:
+    """A few incidents resolved "with article KB…", so that solve counts and links are real."""
+    from incidents import services as incident_services
+    from incidents.models import Incident
+
+    users, desk = base["users"], base.get("desks", {}).get("it")
+    for caller_name, short_description, key in SOLVED_INCIDENTS:
+        caller, article = users[caller_name], articles.get(key)
+        if article is None or article.state != ArticleState.PUBLISHED:
+            continue
+        if Incident.objects.filter(caller=caller, short_description=short_description).exists():
+            continue
+        incident = incident_services.create_incident(
+            by=caller,
+            caller=caller,
+            short_description=short_description,
+            desk=desk,
+            category=article.category,
+        )
+        responder = users["agent2" if article.language == "sv" else "agent"]
+        services.send_to_caller(article, incident, by=responder)
+        services.resolve_with_article(article, incident, by=responder)
+
+
 def seed(base: dict, stdout=None) -> dict:
     users, categories = base["users"], base["categories"]
     now = timezone.now()
@@ -209,6 +243,7 @@ def seed(base: dict, stdout=None) -> dict:
             articles[spec["key"]] = article
             created += 1
         _report_form_visits(articles, users, now)
+        _solved_incidents(articles, base)
         update_search_vectors([a.pk for a in articles.values()])
     if stdout is not None:
         stdout.write(f"Knowledge: {created} new article(s), {len(articles)} in the demo set.")

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEntryBase
 from core.roles import KNOWLEDGE_MANAGER, has_role, is_agent
-from knowledge.choices import ArticleLanguage, ArticleState, Audience, RevisionState, ViewSource
+from knowledge.choices import ArticleLanguage, ArticleState, Audience, LinkKind, RevisionState, ViewSource
 
 
 class Tag(models.Model):
@@ -345,3 +345,63 @@ class ArticleView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id} by {self.user_id} from {self.source}"
+
+
+class ArticleIncidentLink(models.Model):
+    """An article used on an incident: attached for reference, sent to the caller, or the solution.
+
+    One row per article and incident; each use keeps its own who/when. ``solved_at`` is set while
+    the incident counts as solved by the article (reopening the incident clears it), and the
+    article's ``solved_count`` is the number of links with ``solved_at`` set.
+    """
+
+    article = models.ForeignKey(
+        Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="incident_links"
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        on_delete=models.CASCADE,
+        related_name="knowledge_links",
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("attached by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("attached"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent to caller"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    solved_at = models.DateTimeField(_("resolved with the article"), null=True, blank=True)
+    solved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("article use on an incident")
+        verbose_name_plural = _("article uses on incidents")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "incident"], name="kb_link_one_per_article_incident")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} ↔ {self.incident_id}"
+
+    @property
+    def kind(self) -> str:
+        if self.solved_at:
+            return LinkKind.SOLVED
+        if self.sent_at:
+            return LinkKind.SENT
+        return LinkKind.ATTACHED

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -28,6 +28,7 @@ from knowledge.models import (
     Article,
     ArticleEvent,
     ArticleFeedback,
+    ArticleIncidentLink,
     ArticleRevision,
     ArticleVersion,
     ArticleView,
@@ -729,3 +730,147 @@ def remind_review_due(*, today: date | None = None) -> int:
             )
             sent += 1
     return sent
+
+
+# --- Articles on incidents ----------------------------------------------------------------------
+
+
+def _usable_on_incident(article: Article, incident, by) -> None:
+    from incidents.models import Incident
+
+    _require_agent(by)
+    if article.state != ArticleState.PUBLISHED:
+        raise ValidationError(_("Only published articles can be used on incidents."), code="state")
+    if not Article.objects.visible_to(by).filter(pk=article.pk).exists():
+        raise PermissionDenied
+    if not Incident.objects.visible_to(by).filter(pk=incident.pk).exists():
+        raise PermissionDenied
+
+
+def _link(article: Article, incident, by) -> tuple[ArticleIncidentLink, bool]:
+    link, created = ArticleIncidentLink.objects.select_for_update().get_or_create(
+        article=article, incident=incident, defaults={"linked_by": by}
+    )
+    return link, created
+
+
+def _portal_link(article: Article) -> str:
+    return f"{settings.SITE_URL}{article.get_portal_url()}"
+
+
+@transaction.atomic
+def attach_to_incident(article: Article, incident, *, by) -> ArticleIncidentLink:
+    """Attach a published article to an incident for reference (an internal work note records it)."""
+    from incidents import services as incident_services
+
+    _usable_on_incident(article, incident, by)
+    link, created = _link(article, incident, by)
+    if created:
+        with translation.override(settings.LANGUAGE_CODE):
+            note = _("Knowledge article %(number)s attached: %(title)s") % {
+                "number": article.number,
+                "title": article.title,
+            }
+        incident_services.add_comment(incident, by=by, body=note, public=False)
+        _event(
+            article, by=by, kind=TimelineKind.LINK, body=incident.number, data={"incident": incident.number}
+        )
+    return link
+
+
+@transaction.atomic
+def send_to_caller(article: Article, incident, *, by, message: str = "") -> ArticleIncidentLink:
+    """Send the article to the incident's caller as a public comment (in the caller's language)."""
+    from incidents import services as incident_services
+
+    _usable_on_incident(article, incident, by)
+    if article.audience != Audience.EVERYONE:
+        raise ValidationError(
+            _("This article is for agents only and cannot be sent to the caller."), code="audience"
+        )
+    link, _created = _link(article, incident, by)
+    with translation.override(incident.caller.language or settings.LANGUAGE_CODE):
+        intro = message.strip() or _("This knowledge article should help with your incident:")
+        body = f"{intro}\n\n{article.number}: {article.title}\n"
+        if article.summary:
+            body += f"{article.summary}\n"
+        body += f"\n{_('Read it here:')} {_portal_link(article)}"
+    incident_services.add_comment(incident, by=by, body=body, public=True)
+    link.sent_at, link.sent_by = timezone.now(), by
+    link.save(update_fields=["sent_at", "sent_by"])
+    _event(
+        article,
+        by=by,
+        kind=TimelineKind.LINK,
+        body=incident.number,
+        data={"incident": incident.number, "sent": True},
+    )
+    return link
+
+
+@transaction.atomic
+def resolve_with_article(
+    article: Article, incident, *, by, resolution_code: str = "", notes: str = "", expected_version=None
+) -> ArticleIncidentLink:
+    """Resolve the incident with this article as the solution; the article counts the incident solved.
+
+    The resolution notes name the article (and link it for the caller when it is for everyone).
+    An incident resolved with the same article again (after a reopen) counts once more; the
+    incidents' "reopened" event takes the count back (see ``incident_reopened``).
+    """
+    from incidents import services as incident_services
+    from incidents.choices import ResolutionCode
+
+    _usable_on_incident(article, incident, by)
+    code = resolution_code or ResolutionCode.SOLUTION_PROVIDED
+    if code not in ResolutionCode.values:
+        raise ValidationError({"resolution_code": _("Unknown resolution code.")})
+    link, _created = _link(article, incident, by)
+    with translation.override(incident.caller.language or settings.LANGUAGE_CODE):
+        lines = [
+            _("Resolved with knowledge article %(number)s: %(title)s")
+            % {"number": article.number, "title": article.title}
+        ]
+        if article.audience == Audience.EVERYONE:
+            lines.append(_portal_link(article))
+    if notes.strip():
+        lines += ["", notes.strip()]
+    incident_services.resolve_incident(
+        incident,
+        by=by,
+        resolution_code=code,
+        resolution_notes="\n".join(lines),
+        expected_version=expected_version,
+    )
+    if link.solved_at is None:
+        link.solved_at, link.solved_by = timezone.now(), by
+        link.save(update_fields=["solved_at", "solved_by"])
+        Article.objects.filter(pk=article.pk).update(solved_count=F("solved_count") + 1)
+    _event(
+        article,
+        by=by,
+        kind=TimelineKind.LINK,
+        body=incident.number,
+        data={"incident": incident.number, "solved": True},
+    )
+    return link
+
+
+def incident_reopened(incident, *, by=None) -> int:
+    """An incident resolved with an article was reopened: it no longer counts as solved by it."""
+    links = list(
+        ArticleIncidentLink.objects.select_for_update().filter(incident=incident, solved_at__isnull=False)
+    )
+    for link in links:
+        ArticleIncidentLink.objects.filter(pk=link.pk).update(solved_at=None, solved_by=None)
+        Article.objects.filter(pk=link.article_id, solved_count__gt=0).update(
+            solved_count=F("solved_count") - 1
+        )
+        ArticleEvent.objects.create(
+            ticket_id=link.article_id,
+            kind=TimelineKind.LINK,
+            author=by,
+            body=incident.number,
+            data={"incident": incident.number, "reopened": True},
+        )
+    return len(links)

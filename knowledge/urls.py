@@ -16,6 +16,7 @@ agent_patterns = [
     path("<str:number>/diff/", views.article_diff, name="kb-agent-diff"),
     path("<str:number>/versions/<int:version>/", views.version_detail, name="kb-agent-version"),
     path("<str:number>/reviewed/", views.confirm_review, name="kb-agent-confirm-review"),
+    path("<str:number>/incident/<str:action>/", views.incident_action, name="kb-agent-incident-action"),
     path("<str:number>/revision/discard/", views.revision_discard, name="kb-agent-discard-revision"),
     path("<str:number>/<str:action>/", views.article_action, name="kb-agent-action"),
 ]

@@ -14,7 +14,9 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from core.decorators import agent_required, role_required
@@ -26,7 +28,14 @@ from knowledge.diff import diff_contents
 from knowledge.filtersets import ArticleFilterSet
 from knowledge.forms import ArticleForm, ConfirmReviewForm, FeedbackForm, ReasonForm
 from knowledge.lifecycle import REASON_REQUIRED
-from knowledge.models import Article, ArticleEvent, ArticleFeedback, ArticleRevision, ArticleVersion
+from knowledge.models import (
+    Article,
+    ArticleEvent,
+    ArticleFeedback,
+    ArticleIncidentLink,
+    ArticleRevision,
+    ArticleVersion,
+)
 from knowledge.rendering import render_markdown
 from knowledge.search import filter_articles, search_articles
 
@@ -212,6 +221,9 @@ def article_detail(request: HttpRequest, number: str) -> HttpResponse:
         "tags": list(article.tags.all()),
         "services_list": list(article.services.all()),
         "related_categories": list(article.related_categories.all()),
+        "incident_links": ArticleIncidentLink.objects.filter(article=article)
+        .select_related("incident", "linked_by")
+        .order_by("-created_at")[:20],
     }
     return render(request, "agent/knowledge/detail.html", context)
 
@@ -382,15 +394,25 @@ def report(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _incident_for(request: HttpRequest, number: str):
+    from incidents.models import Incident
+
+    return Incident.objects.visible_to(request.user).filter(number=(number or "").strip().upper()).first()
+
+
 @agent_required
 @require_GET
 def agent_suggest(request: HttpRequest) -> HttpResponse:
     """htmx partial: articles for an incident, from its short description and category."""
+    from incidents.choices import OPEN_STATES
+
     query = (request.GET.get("q") or "").strip()[:300]
     category = request.GET.get("category") or None
     if category is not None and not str(category).isdigit():
         category = None
-    incident_number = (request.GET.get("incident") or "").strip()[:20]
+    incident = (
+        _incident_for(request, request.GET.get("incident", "")) if request.GET.get("incident") else None
+    )
     results = []
     if len(query) >= SUGGEST_MIN_CHARS:
         results = [
@@ -414,8 +436,50 @@ def agent_suggest(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "agent/knowledge/_suggestions.html",
-        {"articles": results, "incident_number": incident_number, "query": query},
+        {
+            "articles": results,
+            "incident": incident,
+            "incident_open": incident is not None and incident.state in OPEN_STATES,
+            "query": query,
+        },
     )
+
+
+INCIDENT_ACTIONS = {
+    "attach": (services.attach_to_incident, _lazy("Article attached to %(incident)s.")),
+    "send": (services.send_to_caller, _lazy("Article sent to the caller of %(incident)s.")),
+    "resolve": (services.resolve_with_article, _lazy("%(incident)s resolved with the article.")),
+}
+
+
+@agent_required
+@require_POST
+def incident_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """Attach the article to an incident, send it to the caller, or resolve the incident with it."""
+    if action not in INCIDENT_ACTIONS:
+        raise Http404
+    article = _article_for(request, number)
+    incident = _incident_for(request, request.POST.get("incident", ""))
+    if incident is None:
+        messages.error(request, _("No incident with that number."))
+        return redirect(article)
+    function, done = INCIDENT_ACTIONS[action]
+    kwargs = {}
+    if action == "resolve":
+        kwargs = {
+            "notes": request.POST.get("notes", "")[:4000],
+            "resolution_code": request.POST.get("resolution_code", ""),
+        }
+    try:
+        function(article, incident, by=request.user, **kwargs)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, str(done) % {"incident": incident.number})
+    next_url = request.POST.get("next") or reverse("incidents:agent-detail", args=[incident.number])
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = reverse("incidents:agent-detail", args=[incident.number])
+    return redirect(next_url)
 
 
 # --- Portal -------------------------------------------------------------------------------------
@@ -578,7 +642,3 @@ def portal_suggest(request: HttpRequest) -> HttpResponse:
         "portal/knowledge/_suggestions.html",
         {"results": results, "query": query, "visit": visit, "is_agent": is_agent(request.user)},
     )
-
-
-def portal_url(article: Article) -> str:
-    return reverse("kb-portal-detail", args=[article.number])

@@ -199,3 +199,21 @@ class FeedbackSerializer(serializers.ModelSerializer):
         fields = ["helpful", "comment", "version", "updated_at"]
         read_only_fields = ["version", "updated_at"]
         extra_kwargs = {"comment": {"required": False, "allow_blank": True, "max_length": 2000}}
+
+
+class IncidentUseSerializer(serializers.Serializer):
+    """Use the article on an incident (attach, send to the caller, resolve with it)."""
+
+    incident = serializers.CharField(max_length=20, help_text="Incident number, e.g. INC0001234.")
+    resolution_code = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class IncidentLinkSerializer(serializers.Serializer):
+    incident = serializers.CharField(source="incident.number")
+    kind = serializers.CharField()
+    linked_by = BriefUserSerializer()
+    created_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    solved_at = serializers.DateTimeField(allow_null=True)

@@ -19,6 +19,8 @@ from knowledge.api.serializers import (
     ArticleVersionSerializer,
     ArticleWriteSerializer,
     FeedbackSerializer,
+    IncidentLinkSerializer,
+    IncidentUseSerializer,
     ReasonSerializer,
 )
 from knowledge.choices import Action
@@ -243,3 +245,38 @@ class ArticleViewSet(
             comment=serializer.validated_data.get("comment", ""),
         )
         return Response(FeedbackSerializer(feedback).data)
+
+    def _use(self, request, function, **extra):
+        from incidents.models import Incident
+
+        article = self.get_object()
+        serializer = IncidentUseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        incident = (
+            Incident.objects.visible_to(request.user).filter(number=data["incident"].strip().upper()).first()
+        )
+        if incident is None:
+            raise DRFValidationError({"incident": ["No incident with that number."]})
+        kwargs = {key: data.get(key, "") for key in extra}
+        link = function(article, incident, by=request.user, **kwargs)
+        link = type(link).objects.select_related("incident", "linked_by").get(pk=link.pk)
+        return Response(IncidentLinkSerializer(link).data)
+
+    @extend_schema(request=IncidentUseSerializer, responses=IncidentLinkSerializer)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def attach(self, request, number=None):
+        """Attach the article to an incident for reference."""
+        return self._use(request, services.attach_to_incident)
+
+    @extend_schema(request=IncidentUseSerializer, responses=IncidentLinkSerializer)
+    @action(detail=True, methods=["post"], filterset_class=None, url_path="send-to-caller")
+    def send_to_caller(self, request, number=None):
+        """Send the article to the incident's caller as a public comment (``message`` optional)."""
+        return self._use(request, services.send_to_caller, message=True)
+
+    @extend_schema(request=IncidentUseSerializer, responses=IncidentLinkSerializer)
+    @action(detail=True, methods=["post"], filterset_class=None, url_path="resolve-incident")
+    def resolve_incident(self, request, number=None):
+        """Resolve the incident with this article (``resolution_code`` defaults to solution provided)."""
+        return self._use(request, services.resolve_with_article, resolution_code=True, notes=True)
