@@ -18,10 +18,22 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, Q, TextField, Value, When
-from django.db.models.functions import Concat, Ln
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Ln
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -37,6 +49,8 @@ LANGUAGE_BOOST = 1.15
 CATEGORY_BOOST = 1.5
 # Weight of ln(1 + views + 3 × helpful + 5 × solved) in the ranking.
 POPULARITY_WEIGHT = 0.03
+# Snippets are cut from the start of summary + body: long articles do not slow the page down.
+SNIPPET_SOURCE_CHARS = 4000
 
 _TERM = re.compile(r"\w+", re.UNICODE)
 # ts_headline marks matches with these control characters; the text is escaped, then they
@@ -69,13 +83,6 @@ def tsquery_text(terms: list[str], *, match_all: bool = True, prefix: bool = Fal
     if prefix and parts:
         parts[-1] = f"{parts[-1]}:*"
     return (" & " if match_all else " | ").join(parts)
-
-
-def _search_config_expression():
-    return Case(
-        *[When(language=code, then=Value(config)) for code, config in SEARCH_CONFIGS.items()],
-        default=Value(SEARCH_CONFIGS[ArticleLanguage.EN]),
-    )
 
 
 def update_search_vectors(article_ids: Iterable[int] | None = None) -> None:
@@ -177,62 +184,80 @@ def search_articles(
     return results
 
 
-def _boosts(user, prefer_ids: list[int]):
-    """Multipliers on the text rank: reader's language, preferred category, and popularity.
+def _float(value: float):
+    # Typed constants keep the arithmetic in double precision: an untyped 1.0 would make
+    # PostgreSQL compute in numeric, whose ln() costs more than the text ranking itself.
+    return Cast(Value(value), FloatField())
 
-    Popularity (readings, "helpful" answers and incidents solved, on a log scale) separates
-    articles that match equally well; it is too weak to lift a poor match over a good one.
-    """
+
+def _boosts(user, prefer_ids: list[int]):
+    """Multipliers on the text rank (SQLite fallback): reader's language, category, popularity."""
     language = getattr(user, "language", None) or ArticleLanguage.EN
     boost = Case(
-        When(language=language, then=Value(LANGUAGE_BOOST)), default=Value(1.0), output_field=FloatField()
+        When(language=language, then=_float(LANGUAGE_BOOST)), default=_float(1.0), output_field=FloatField()
     )
     if prefer_ids:
         boost = boost * Case(
-            When(category_id__in=prefer_ids, then=Value(CATEGORY_BOOST)),
-            default=Value(1.0),
+            When(category_id__in=prefer_ids, then=_float(CATEGORY_BOOST)),
+            default=_float(1.0),
             output_field=FloatField(),
         )
-    uses = Value(1.0) + F("view_count") + Value(3.0) * F("helpful_count") + Value(5.0) * F("solved_count")
-    return boost * (Value(1.0) + Value(POPULARITY_WEIGHT) * Ln(uses, output_field=FloatField()))
+    uses = Cast(
+        F("view_count") + Value(3) * F("helpful_count") + Value(5) * F("solved_count") + Value(1),
+        FloatField(),
+    )
+    return boost * (_float(1.0) + _float(POPULARITY_WEIGHT) * Ln(uses))
+
+
+_T = '"knowledge_article"'
+_TSQUERY = "(to_tsquery('english', %s) || to_tsquery('swedish', %s))"
+_CONFIG = "(CASE {t}.language {cases} ELSE 'english' END)::regconfig".format(
+    t=_T, cases=" ".join(f"WHEN '{code}' THEN '{config}'" for code, config in SEARCH_CONFIGS.items())
+)
+# Popularity (readings, "helpful" answers and incidents solved, on a log scale) separates
+# articles that match equally well; it is too weak to lift a poor match over a good one.
+_SCORE = (
+    f"ts_rank({_T}.search_vector, {_TSQUERY})"
+    f" * (CASE WHEN {_T}.language = %s THEN %s::float8 ELSE 1.0::float8 END)"
+    f" * (CASE WHEN {_T}.category_id = ANY(%s) THEN %s::float8 ELSE 1.0::float8 END)"
+    f" * (1.0::float8 + %s::float8 * ln(({_T}.view_count + 3 * {_T}.helpful_count"
+    f" + 5 * {_T}.solved_count + 1)::float8))"
+)
+_HEADLINE = (
+    f"ts_headline({_CONFIG},"
+    f" left(coalesce({_T}.summary, '') || ' — ' || coalesce({_T}.body_text, ''), %s), {_TSQUERY}, %s)"
+)
+_HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15"
 
 
 def _postgres_search(qs, terms, *, match_all, user, limit, offset, prefix, prefer_ids) -> list[SearchResult]:
+    """Rank, boost and cut snippets in one SQL query.
+
+    The expressions are plain SQL with parameters: built with nested ORM expressions, compiling
+    the query cost more time than running it. ts_headline is expensive, and PostgreSQL
+    evaluates such output columns after ORDER BY … LIMIT, so only the returned page pays for it.
+    """
     text = tsquery_text(terms, match_all=match_all, prefix=prefix)
-    query = SearchQuery(text, config="english", search_type="raw") | SearchQuery(
-        text, config="swedish", search_type="raw"
+    language = getattr(user, "language", None) or ArticleLanguage.EN
+    score = RawSQL(
+        _SCORE,
+        [text, text, language, LANGUAGE_BOOST, prefer_ids, CATEGORY_BOOST, POPULARITY_WEIGHT],
+        output_field=FloatField(),
     )
-    ranked = list(
-        qs.filter(search_vector=query)
-        .annotate(score=SearchRank(F("search_vector"), query) * _boosts(user, prefer_ids))
-        .order_by("-score", "-published_at", "-id")
-        .values_list("pk", "score")[offset : offset + limit]
+    snippet = RawSQL(
+        _HEADLINE, [SNIPPET_SOURCE_CHARS, text, text, _HEADLINE_OPTIONS], output_field=TextField()
     )
-    if not ranked:
-        return []
-    # Headlines re-parse the text, so they are computed for the page only, not for every match.
-    articles = {
-        article.pk: article
-        for article in Article.objects.filter(pk__in=[pk for pk, _score in ranked])
+    matches = RawSQL(f"{_T}.search_vector @@ {_TSQUERY}", [text, text], output_field=BooleanField())
+    articles = list(
+        qs.filter(matches)
+        .annotate(score=score, snippet_text=snippet)
         .select_related("category", "owner")
-        .annotate(
-            snippet_text=SearchHeadline(
-                Concat("summary", Value(" — "), "body_text", output_field=TextField()),
-                query,
-                config=_search_config_expression(),
-                start_sel=_START,
-                stop_sel=_STOP,
-                max_words=35,
-                min_words=15,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-            )
-        )
-    }
+        .defer("body", "body_html", "body_text", "search_vector")
+        .order_by("-score", "-published_at", "-id")[offset : offset + limit]
+    )
     return [
-        SearchResult(article=articles[pk], rank=float(score), snippet=_marked(articles[pk].snippet_text))
-        for pk, score in ranked
-        if pk in articles
+        SearchResult(article=article, rank=float(article.score), snippet=_marked(article.snippet_text))
+        for article in articles
     ]
 
 
