@@ -416,13 +416,13 @@ def perform_action(article: Article, *, by, action: str, reason: str = "") -> Ar
         target = lifecycle.next_state(current.state, action)
     except lifecycle.TransitionError:
         raise ValidationError(
-            _("You cannot %(action)s an article that is %(state)s.")
-            % {"action": Action(action).label.lower(), "state": current.get_state_display().lower()},
+            _("“%(action)s” is not possible for an article that is %(state)s.")
+            % {"action": Action(action).label, "state": current.get_state_display().lower()},
             code="transition",
         )
     if not lifecycle.may_perform(action, actor(current, by)):
         raise PermissionDenied(
-            _("You may not %(action)s this article.") % {"action": Action(action).label.lower()}
+            _("You may not take the step “%(action)s” on this article.") % {"action": Action(action).label}
         )
 
     old_state = current.state
@@ -489,15 +489,15 @@ def _revision_action(article: Article, *, by, action: str, reason: str) -> Artic
         target = lifecycle.next_state(revision.state, action)
     except lifecycle.TransitionError:
         raise ValidationError(
-            _("You cannot %(action)s a revision that is %(state)s.")
-            % {"action": Action(action).label.lower(), "state": revision.get_state_display().lower()},
+            _("“%(action)s” is not possible for a revision that is %(state)s.")
+            % {"action": Action(action).label, "state": revision.get_state_display().lower()},
             code="transition",
         )
     who = actor(article, by)
     who = lifecycle.Actor(is_editor=who.is_editor or revision.author_id == by.pk, is_manager=who.is_manager)
     if not lifecycle.may_perform(action, who):
         raise PermissionDenied(
-            _("You may not %(action)s this revision.") % {"action": Action(action).label.lower()}
+            _("You may not take the step “%(action)s” on this revision.") % {"action": Action(action).label}
         )
     now = timezone.now()
     if action == Action.PUBLISH:
@@ -794,7 +794,8 @@ def send_to_caller(article: Article, incident, *, by, message: str = "") -> Arti
         body = f"{intro}\n\n{article.number}: {article.title}\n"
         if article.summary:
             body += f"{article.summary}\n"
-        body += f"\n{_('Read it here:')} {_portal_link(article)}"
+        read_here = _("Read it here:")
+        body += f"\n{read_here} {_portal_link(article)}"
     incident_services.add_comment(incident, by=by, body=body, public=True)
     link.sent_at, link.sent_by = timezone.now(), by
     link.save(update_fields=["sent_at", "sent_by"])

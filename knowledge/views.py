@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from core.decorators import agent_required, role_required
@@ -446,9 +446,9 @@ def agent_suggest(request: HttpRequest) -> HttpResponse:
 
 
 INCIDENT_ACTIONS = {
-    "attach": (services.attach_to_incident, _lazy("Article attached to %(incident)s.")),
-    "send": (services.send_to_caller, _lazy("Article sent to the caller of %(incident)s.")),
-    "resolve": (services.resolve_with_article, _lazy("%(incident)s resolved with the article.")),
+    "attach": (services.attach_to_incident, gettext_lazy("Article attached to %(incident)s.")),
+    "send": (services.send_to_caller, gettext_lazy("Article sent to the caller of %(incident)s.")),
+    "resolve": (services.resolve_with_article, gettext_lazy("%(incident)s resolved with the article.")),
 }
 
 

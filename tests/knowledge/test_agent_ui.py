@@ -146,7 +146,7 @@ def test_wrong_step_is_a_message_not_an_error(client, knowledge_manager, article
     client.force_login(knowledge_manager)
     response = client.post(f"/agent/kb/{article.number}/publish/", follow=True)
     assert response.status_code == 200
-    assert "You cannot publish an article that is draft" in response.content.decode()
+    assert "“Publish” is not possible for an article that is draft" in response.content.decode()
     assert client.post(f"/agent/kb/{article.number}/nonsense/").status_code == 404
 
 

@@ -116,3 +116,27 @@ def test_portal_home_query_count_does_not_grow_with_articles(portal, article_fac
     with CaptureQueriesContext(connection) as many:
         portal.get("/portal/kb/")
     assert len(many) == len(few)
+
+
+def test_portal_speaks_swedish(client, other_end_user, published):
+    client.force_login(other_end_user)  # language "sv"
+    html = client.get(f"/portal/kb/{published.number}/").content.decode()
+    assert "Var detta till hjälp?" in html and "Ja, det hjälpte" in html
+    assert "Kunskapsdatabas" in client.get("/portal/kb/").content.decode()
+
+
+def test_review_request_mail_is_in_the_recipients_language(article_factory, agent, other_group_agent):
+    from django.contrib.auth.models import Group
+
+    from core import roles
+    from notifications.services import render
+
+    other_group_agent.groups.add(Group.objects.get(name=roles.KNOWLEDGE_MANAGER))  # Swedish speaker
+    article = article_factory()
+    from knowledge import services
+
+    services.perform_action(article, by=agent, action="submit")
+    note = Notification.objects.get(template="kb_review_requested", recipient=other_group_agent)
+    subject, body, _html = render(note)
+    assert subject == f"[{article.number}] Artikel väntar på din granskning: {article.title}"
+    assert "Granska den här:" in body and f"/agent/kb/{article.number}/" in body
