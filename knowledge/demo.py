@@ -40,7 +40,7 @@ SERVICE_HINTS = {
 UNHELPFUL_COMMENTS = {
     "en": [
         "The menu names are different on my computer.",
-        "Did not help, the printer is still offline.",
+        "Did not help, the problem is still there.",
         "Steps are fine but I don't have admin rights.",
     ],
     "sv": ["Menyerna heter något annat hos mig.", "Hjälpte inte, det fungerar fortfarande inte."],
@@ -220,6 +220,14 @@ def _solved_incidents(articles: dict, base: dict) -> None:
             short_description=short_description,
             desk=desk,
             category=article.category,
+        )
+        # The caller had opened the suggested article while reporting, and reported anyway.
+        ArticleView.objects.create(
+            article=article,
+            user=caller,
+            source=ViewSource.REPORT_FORM,
+            visit=f"demo{incident.number}",
+            created_at=incident.created_at - timedelta(minutes=4),
         )
         responder = users["agent2" if article.language == "sv" else "agent"]
         services.send_to_caller(article, incident, by=responder)

@@ -773,7 +773,11 @@ def attach_to_incident(article: Article, incident, *, by) -> ArticleIncidentLink
             }
         incident_services.add_comment(incident, by=by, body=note, public=False)
         _event(
-            article, by=by, kind=TimelineKind.LINK, body=incident.number, data={"incident": incident.number}
+            article,
+            by=by,
+            kind=TimelineKind.LINK,
+            body=_("Attached to %(incident)s.") % {"incident": incident.number},
+            data={"incident": incident.number},
         )
     return link
 
@@ -803,7 +807,7 @@ def send_to_caller(article: Article, incident, *, by, message: str = "") -> Arti
         article,
         by=by,
         kind=TimelineKind.LINK,
-        body=incident.number,
+        body=_("Sent to the caller of %(incident)s.") % {"incident": incident.number},
         data={"incident": incident.number, "sent": True},
     )
     return link
@@ -851,7 +855,7 @@ def resolve_with_article(
         article,
         by=by,
         kind=TimelineKind.LINK,
-        body=incident.number,
+        body=_("Resolved %(incident)s.") % {"incident": incident.number},
         data={"incident": incident.number, "solved": True},
     )
     return link
@@ -871,7 +875,7 @@ def incident_reopened(incident, *, by=None) -> int:
             ticket_id=link.article_id,
             kind=TimelineKind.LINK,
             author=by,
-            body=incident.number,
+            body=_("%(incident)s was reopened: no longer counted as solved.") % {"incident": incident.number},
             data={"incident": incident.number, "reopened": True},
         )
     return len(links)

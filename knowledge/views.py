@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -579,11 +579,12 @@ def portal_detail(request: HttpRequest, number: str) -> HttpResponse:
         article, by=request.user, source=_portal_source(request), visit=request.GET.get("visit", "")
     )
     feedback = ArticleFeedback.objects.filter(article=article, user=request.user).first()
+    same_language = Case(When(language=article.language, then=Value(0)), default=Value(1))
     related = (
         _portal_articles(request.user)
         .filter(category_id=article.category_id)
         .exclude(pk=article.pk)
-        .order_by("-helpful_count", "-view_count")[:5]
+        .order_by(same_language, "-helpful_count", "-view_count")[:5]
         if article.category_id
         else []
     )
