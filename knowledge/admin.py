@@ -10,6 +10,7 @@ from knowledge.models import (
     Article,
     ArticleEvent,
     ArticleFeedback,
+    ArticleIncidentLink,
     ArticleRevision,
     ArticleVersion,
     ArticleView,
@@ -143,6 +144,8 @@ class ArticleAdmin(admin.ModelAdmin):
             changes["tags"] = [tag.name for tag in form.cleaned_data["tags"]]
         if changes:
             services.edit_article(form.instance, by=request.user, changes=changes)
+        for formset in formsets:  # the read-only version inline: saves nothing, but admin expects it
+            self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(Tag)
@@ -186,3 +189,10 @@ class ArticleViewAdmin(ReadOnlyAdmin):
     list_display = ("article", "user", "source", "created_at")
     list_filter = ("source",)
     list_select_related = ("article", "user")
+
+
+@admin.register(ArticleIncidentLink)
+class ArticleIncidentLinkAdmin(ReadOnlyAdmin):
+    list_display = ("article", "incident", "linked_by", "created_at", "sent_at", "solved_at")
+    list_select_related = ("article", "incident", "linked_by")
+    search_fields = ("article__number", "incident__number")
