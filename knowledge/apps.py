@@ -21,6 +21,14 @@ class KnowledgeConfig(AppConfig):
             context=panels.incident_panel,
             order=30,
         )
+        # The incidents portal report form renders this slot right after its short description.
+        register_panel(
+            "incident-report-form",
+            "knowledge-suggestions",
+            template="portal/knowledge/_report_form_panel.html",
+            context=panels.report_form,
+            order=10,
+        )
         register_panel(
             "agent-home",
             "knowledge",

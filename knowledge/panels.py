@@ -27,6 +27,11 @@ def incident_panel(request, incident) -> dict | None:
     return {"incident": incident, "links": list(links), "suggest_url": suggest_url(incident)}
 
 
+def report_form(request, obj=None) -> dict:
+    """Suggestions while the user types the short description of a new incident."""
+    return {"target_field": "id_short_description"}
+
+
 def agent_home(request, obj=None) -> dict | None:
     """What the signed-in agent has to do in the knowledge base; hidden when there is nothing."""
     user = request.user

@@ -2,9 +2,9 @@
 
 1. While reporting an incident, typing "printer" brings up a suggested article (htmx,
    debounced); the user opens it and rates it helpful. The incident report form is built in the
-   incidents app; until it includes the suggestion box this test mounts the box exactly as that
-   form will (``{% include "portal/knowledge/_suggest_box.html" with target_field=... %}``) on a
-   stand-in page of this module's URLconf.
+   incidents app and renders the panel slot "incident-report-form", where the knowledge app
+   registers its suggestion box. Until that form is on this branch, a stand-in page of this
+   module's URLconf renders the same slot the same way.
 2. The knowledge base page itself searches as you type.
 """
 
@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.template import engines
 from django.urls import include, path
 
+from core.panels import render_panels
 from knowledge.models import ArticleFeedback, ArticleView
 from tests.browser.conftest import sign_in
 from tests.knowledge.conftest import make_article
@@ -25,7 +26,7 @@ REPORT_FORM = """{% extends "portal/base.html" %}{% load i18n %}
 <form method="post">{% csrf_token %}
   <div class="field"><label for="id_short_description">Short description</label>
     <input type="text" id="id_short_description" name="short_description" maxlength="200"></div>
-  {% include "portal/knowledge/_suggest_box.html" with target_field="id_short_description" %}
+  {% for panel in report_panels %}{{ panel }}{% endfor %}
   <button type="submit" class="btn btn-primary">Submit</button>
 </form>
 {% endblock %}"""
@@ -33,7 +34,9 @@ REPORT_FORM = """{% extends "portal/base.html" %}{% load i18n %}
 
 def report_form_stand_in(request):
     template = engines["django"].from_string(REPORT_FORM)
-    return HttpResponse(template.render({}, request))
+    return HttpResponse(
+        template.render({"report_panels": render_panels("incident-report-form", request)}, request)
+    )
 
 
 urlpatterns = [
