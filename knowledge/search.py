@@ -138,7 +138,10 @@ def filter_articles(qs, *, category=None, service=None, tag=None):
             Exists(Article.services.through.objects.filter(article_id=OuterRef("pk"), service_id=service_id))
         )
     if tag not in (None, ""):
-        tag_filter = Q(tag_id=tag.pk) if isinstance(tag, Tag) else Q(tag__slug=str(tag))
+        if isinstance(tag, Tag):
+            tag_filter = Q(tag_id=tag.pk)
+        else:
+            tag_filter = Q(tag__slug=str(tag)) | Q(tag__name__iexact=str(tag).strip())
         qs = qs.filter(Exists(Article.tags.through.objects.filter(tag_filter, article_id=OuterRef("pk"))))
     return qs
 

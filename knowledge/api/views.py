@@ -25,7 +25,7 @@ from knowledge.api.serializers import (
 )
 from knowledge.choices import Action
 from knowledge.filtersets import ArticleFilterSet
-from knowledge.models import Article, ArticleRevision, ArticleVersion, Tag
+from knowledge.models import Article, ArticleRevision, ArticleVersion
 from knowledge.search import search_articles
 
 SEARCH_LIMIT_MAX = 100
@@ -120,7 +120,7 @@ class ArticleViewSet(
             query,
             category=data.get("category"),
             service=data.get("service"),
-            tag=Tag.objects.filter(slug=data["tag"]).first() if data.get("tag") else None,
+            tag=data.get("tag") or None,
             limit=limit,
         )
         articles = []

@@ -122,3 +122,11 @@ def test_text_changes_are_searchable_at_once(library, agent, end_user, knowledge
 def test_postgres_stems_english_and_swedish(library, end_user):
     assert library["offline"].pk in {r.article.pk for r in search_articles(end_user, "printers")}
     assert library["sv"].pk in {r.article.pk for r in search_articles(end_user, "skrivare")}
+
+
+def test_tag_filter_takes_a_slug_or_a_name(library, agent, end_user, as_user):
+    services.edit_article(library["mail"], by=agent, changes={"tags": ["Out of office"]})
+    assert _numbers(search_articles(end_user, "reply", tag="out-of-office")) == [library["mail"].number]
+    assert _numbers(search_articles(end_user, "reply", tag="out of office")) == [library["mail"].number]
+    api = as_user(end_user).get("/api/v1/kb/articles/?search=reply&tag=Out+of+office").json()["results"]
+    assert [a["number"] for a in api] == [library["mail"].number]
