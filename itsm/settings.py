@@ -208,6 +208,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Exchange tables; kombu's default is ./control in the working directory.
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -227,6 +229,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-deliver-due": {
         "task": "notifications.tasks.deliver_due_notifications",
         "schedule": env_float("NOTIFY_SWEEP_SECONDS", 30.0),
+    },
+    "changes-remind-pending-approvals": {
+        "task": "changes.tasks.remind_pending_approvals",
+        "schedule": 900.0,
     },
 }
 
@@ -259,6 +265,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets shared by several fields, or field names used by several apps ("state").
+    "ENUM_NAME_OVERRIDES": {
+        "ChangeStateEnum": "changes.choices.ChangeState",
+        "ChangeApprovalStateEnum": "changes.choices.ApprovalState",
+        "ChangeRiskEnum": "changes.choices.Risk",
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------
@@ -303,6 +315,10 @@ LOGGING = {
 
 # --- Product settings -------------------------------------------------------------------------
 INCIDENT_AUTO_CLOSE_DAYS = env_int("INCIDENT_AUTO_CLOSE_DAYS", 7, minimum=0)
+# Change enablement: e-mailed approval links expire after this many days; approvers who have
+# not decided are reminded every this many hours (0 = no reminders).
+CHANGE_APPROVAL_LINK_MAX_AGE_DAYS = env_int("CHANGE_APPROVAL_LINK_MAX_AGE_DAYS", 7, minimum=1)
+CHANGE_APPROVAL_REMINDER_HOURS = env_int("CHANGE_APPROVAL_REMINDER_HOURS", 24, minimum=0)
 
 # Knowledge base: the owner is reminded to review a published article after this many days
 # (0 = no default review date); a reader re-opening an article within the dedupe window is not
