@@ -270,6 +270,7 @@ SPECTACULAR_SETTINGS = {
         "ChangeStateEnum": "changes.choices.ChangeState",
         "ChangeApprovalStateEnum": "changes.choices.ApprovalState",
         "ChangeRiskEnum": "changes.choices.Risk",
+        "KnowledgeArticleStateEnum": "knowledge.choices.ArticleState",
     },
 }
 

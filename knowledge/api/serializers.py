@@ -17,7 +17,7 @@ from knowledge.models import Article, ArticleFeedback, ArticleVersion
 from slm.models import Service
 
 
-class BriefCategorySerializer(serializers.ModelSerializer):
+class KnowledgeCategoryRefSerializer(serializers.ModelSerializer):
     display = serializers.CharField(source="path", read_only=True)
 
     class Meta:
@@ -25,7 +25,7 @@ class BriefCategorySerializer(serializers.ModelSerializer):
         fields = ["id", "display"]
 
 
-class BriefServiceSerializer(serializers.ModelSerializer):
+class KnowledgeServiceRefSerializer(serializers.ModelSerializer):
     display = serializers.CharField(source="name", read_only=True)
 
     class Meta:
@@ -49,7 +49,7 @@ class BriefArticleSerializer(serializers.ModelSerializer):
 
 class ArticleListSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
-    category = BriefCategorySerializer(read_only=True)
+    category = KnowledgeCategoryRefSerializer(read_only=True)
     owner = BriefUserSerializer(read_only=True)
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     rank = serializers.SerializerMethodField(help_text="Relevance, only with ?search=.")
@@ -94,7 +94,7 @@ class ArticleListSerializer(serializers.ModelSerializer):
         return str(snippet) if snippet is not None else None
 
 
-class RevisionSummarySerializer(serializers.Serializer):
+class ArticleRevisionSummarySerializer(serializers.Serializer):
     state = serializers.CharField()
     author = BriefUserSerializer()
     title = serializers.CharField()
@@ -105,8 +105,8 @@ class RevisionSummarySerializer(serializers.Serializer):
 
 class ArticleDetailSerializer(ArticleListSerializer):
     author = BriefUserSerializer(read_only=True)
-    related_categories = BriefCategorySerializer(many=True, read_only=True)
-    services = BriefServiceSerializer(many=True, read_only=True)
+    related_categories = KnowledgeCategoryRefSerializer(many=True, read_only=True)
+    services = KnowledgeServiceRefSerializer(many=True, read_only=True)
     revision = serializers.SerializerMethodField()
     available_actions = serializers.SerializerMethodField()
 
@@ -126,13 +126,13 @@ class ArticleDetailSerializer(ArticleListSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(RevisionSummarySerializer(allow_null=True))
+    @extend_schema_field(ArticleRevisionSummarySerializer(allow_null=True))
     def get_revision(self, article):
         request = self.context.get("request")
         revision = services.pending_revision(article)
         if revision is None or request is None or not is_agent(request.user):
             return None
-        return RevisionSummarySerializer(revision).data
+        return ArticleRevisionSummarySerializer(revision).data
 
     def get_available_actions(self, article) -> list[str]:
         request = self.context.get("request")
@@ -168,7 +168,7 @@ class ArticleWriteSerializer(serializers.Serializer):
     change_note = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class ReasonSerializer(serializers.Serializer):
+class ArticleActionSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
@@ -193,7 +193,7 @@ class ArticleVersionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class ArticleFeedbackSerializer(serializers.ModelSerializer):
     class Meta:
         model = ArticleFeedback
         fields = ["helpful", "comment", "version", "updated_at"]
@@ -201,7 +201,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
         extra_kwargs = {"comment": {"required": False, "allow_blank": True, "max_length": 2000}}
 
 
-class IncidentUseSerializer(serializers.Serializer):
+class ArticleIncidentUseSerializer(serializers.Serializer):
     """Use the article on an incident (attach, send to the caller, resolve with it)."""
 
     incident = serializers.CharField(max_length=20, help_text="Incident number, e.g. INC0001234.")
@@ -210,7 +210,7 @@ class IncidentUseSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
-class IncidentLinkSerializer(serializers.Serializer):
+class ArticleIncidentLinkSerializer(serializers.Serializer):
     incident = serializers.CharField(source="incident.number")
     kind = serializers.CharField()
     linked_by = BriefUserSerializer()

@@ -14,14 +14,14 @@ from rest_framework.response import Response
 from core.api.permissions import IsAgent
 from knowledge import services
 from knowledge.api.serializers import (
+    ArticleActionSerializer,
     ArticleDetailSerializer,
+    ArticleFeedbackSerializer,
+    ArticleIncidentLinkSerializer,
+    ArticleIncidentUseSerializer,
     ArticleListSerializer,
     ArticleVersionSerializer,
     ArticleWriteSerializer,
-    FeedbackSerializer,
-    IncidentLinkSerializer,
-    IncidentUseSerializer,
-    ReasonSerializer,
 )
 from knowledge.choices import Action
 from knowledge.filtersets import ArticleFilterSet
@@ -191,7 +191,7 @@ class ArticleViewSet(
 
     def _act(self, request, action_name: str):
         article = self.get_object()
-        serializer = ReasonSerializer(data=request.data)
+        serializer = ArticleActionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.perform_action(
             article, by=request.user, action=action_name, reason=serializer.validated_data.get("reason", "")
@@ -199,25 +199,25 @@ class ArticleViewSet(
         article = self.get_queryset().get(pk=article.pk)
         return Response(ArticleDetailSerializer(article, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=ReasonSerializer, responses=ArticleDetailSerializer)
+    @extend_schema(request=ArticleActionSerializer, responses=ArticleDetailSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, number=None):
         """Submit the draft (or the open revision of a published article) for review."""
         return self._act(request, Action.SUBMIT)
 
-    @extend_schema(request=ReasonSerializer, responses=ArticleDetailSerializer)
+    @extend_schema(request=ArticleActionSerializer, responses=ArticleDetailSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request, number=None):
         """Knowledge managers: publish the article (or its revision, as the next version)."""
         return self._act(request, Action.PUBLISH)
 
-    @extend_schema(request=ReasonSerializer, responses=ArticleDetailSerializer)
+    @extend_schema(request=ArticleActionSerializer, responses=ArticleDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, number=None):
         """Knowledge managers: send the article (or revision) in review back to draft; ``reason`` required."""
         return self._act(request, Action.REJECT)
 
-    @extend_schema(request=ReasonSerializer, responses=ArticleDetailSerializer)
+    @extend_schema(request=ArticleActionSerializer, responses=ArticleDetailSerializer)
     @action(detail=True, methods=["post"])
     def retire(self, request, number=None):
         """Knowledge managers: retire a published article."""
@@ -231,12 +231,12 @@ class ArticleViewSet(
         versions = ArticleVersion.objects.filter(article=article).select_related("written_by", "published_by")
         return Response(ArticleVersionSerializer(versions, many=True).data)
 
-    @extend_schema(request=FeedbackSerializer, responses=FeedbackSerializer)
+    @extend_schema(request=ArticleFeedbackSerializer, responses=ArticleFeedbackSerializer)
     @action(detail=True, methods=["post"], filterset_class=None)
     def feedback(self, request, number=None):
         """ "Was this helpful?" for the signed-in reader (answering again replaces the answer)."""
         article = self.get_object()
-        serializer = FeedbackSerializer(data=request.data)
+        serializer = ArticleFeedbackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         feedback = services.record_feedback(
             article,
@@ -244,13 +244,13 @@ class ArticleViewSet(
             helpful=serializer.validated_data["helpful"],
             comment=serializer.validated_data.get("comment", ""),
         )
-        return Response(FeedbackSerializer(feedback).data)
+        return Response(ArticleFeedbackSerializer(feedback).data)
 
     def _use(self, request, function, **extra):
         from incidents.models import Incident
 
         article = self.get_object()
-        serializer = IncidentUseSerializer(data=request.data)
+        serializer = ArticleIncidentUseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         incident = (
@@ -261,21 +261,21 @@ class ArticleViewSet(
         kwargs = {key: data.get(key, "") for key in extra}
         link = function(article, incident, by=request.user, **kwargs)
         link = type(link).objects.select_related("incident", "linked_by").get(pk=link.pk)
-        return Response(IncidentLinkSerializer(link).data)
+        return Response(ArticleIncidentLinkSerializer(link).data)
 
-    @extend_schema(request=IncidentUseSerializer, responses=IncidentLinkSerializer)
+    @extend_schema(request=ArticleIncidentUseSerializer, responses=ArticleIncidentLinkSerializer)
     @action(detail=True, methods=["post"], filterset_class=None)
     def attach(self, request, number=None):
         """Attach the article to an incident for reference."""
         return self._use(request, services.attach_to_incident)
 
-    @extend_schema(request=IncidentUseSerializer, responses=IncidentLinkSerializer)
+    @extend_schema(request=ArticleIncidentUseSerializer, responses=ArticleIncidentLinkSerializer)
     @action(detail=True, methods=["post"], filterset_class=None, url_path="send-to-caller")
     def send_to_caller(self, request, number=None):
         """Send the article to the incident's caller as a public comment (``message`` optional)."""
         return self._use(request, services.send_to_caller, message=True)
 
-    @extend_schema(request=IncidentUseSerializer, responses=IncidentLinkSerializer)
+    @extend_schema(request=ArticleIncidentUseSerializer, responses=ArticleIncidentLinkSerializer)
     @action(detail=True, methods=["post"], filterset_class=None, url_path="resolve-incident")
     def resolve_incident(self, request, number=None):
         """Resolve the incident with this article (``resolution_code`` defaults to solution provided)."""
