@@ -295,6 +295,7 @@ def edit_article(
         raise ValidationError({"owner": _("The owner must be an agent.")})
 
     result = EditResult(article=current)
+    log_content: dict = {}
     if mode == "direct":
         changed_content = [k for k, v in content.items() if (v or "") != getattr(current, k)]
         if changed_content and not can_edit_content(current, by):
@@ -302,6 +303,8 @@ def edit_article(
                 _("Only the article's author, owner or a knowledge manager can edit this draft.")
             )
         for key in changed_content:
+            if key != "body":  # short fields keep old → new on the timeline; the body is diffed
+                log_content[key] = [getattr(current, key), content[key]]
             setattr(current, key, content[key])
         if "body" in changed_content:
             current.body_html, current.body_text = _render(current.body)
@@ -310,7 +313,7 @@ def edit_article(
         result.revision = _save_revision(current, by=by, content=content, note=changes.get("change_note", ""))
         result.changed = list(changed_meta) + (["revision"] if result.revision else [])
 
-    log = {}
+    log = dict(log_content)
     for key in changed_meta:
         if key in M2M_FIELDS:
             continue

@@ -160,3 +160,11 @@ def test_widening_a_published_articles_audience_needs_a_knowledge_manager(
     services.edit_article(article, by=knowledge_manager, changes={"audience": "everyone"})
     article.refresh_from_db()
     assert article.audience == "everyone"
+
+
+def test_draft_edits_are_on_the_timeline(article_factory, agent):
+    article = article_factory(title="Old title for the draft")
+    services.edit_article(article, by=agent, changes={"title": "New title for the draft", "body": "New body"})
+    event = ArticleEvent.objects.filter(ticket=article, kind="field_change").get()
+    assert event.data["changed"] == ["body", "title"]
+    assert event.data["fields"]["title"] == ["Old title for the draft", "New title for the draft"]
