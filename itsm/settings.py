@@ -278,6 +278,7 @@ SPECTACULAR_SETTINGS = {
         "ChangeStateEnum": "changes.choices.ChangeState",
         "ChangeApprovalStateEnum": "changes.choices.ApprovalState",
         "ChangeRiskEnum": "changes.choices.Risk",
+        "KnowledgeArticleStateEnum": "knowledge.choices.ArticleState",
     },
 }
 
@@ -330,3 +331,15 @@ CHANGE_APPROVAL_REMINDER_HOURS = env_int("CHANGE_APPROVAL_REMINDER_HOURS", 24, m
 # Major incidents: default status-update cadence, and how long an acknowledge link stays valid.
 MAJOR_DEFAULT_CADENCE_MINUTES = env_int("MAJOR_DEFAULT_CADENCE_MINUTES", 30, minimum=1)
 MAJOR_ACK_LINK_MAX_AGE_SECONDS = env_int("MAJOR_ACK_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600, minimum=60)
+
+# Knowledge base: the owner is reminded to review a published article after this many days
+# (0 = no default review date); a reader re-opening an article within the dedupe window is not
+# counted again; a report-form reading is a deflection when the reader submits no incident
+# within the deflection window after it.
+KB_REVIEW_INTERVAL_DAYS = env_int("KB_REVIEW_INTERVAL_DAYS", 365, minimum=0)
+KB_VIEW_DEDUPE_MINUTES = env_int("KB_VIEW_DEDUPE_MINUTES", 30, minimum=0)
+KB_DEFLECTION_WINDOW_MINUTES = env_int("KB_DEFLECTION_WINDOW_MINUTES", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["knowledge-review-reminders"] = {
+    "task": "knowledge.tasks.remind_review_due",
+    "schedule": env_float("KB_REVIEW_REMINDER_SECONDS", 6 * 3600.0),
+}

@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("agent/", include("changes.urls")),
     path("admin/", admin.site.urls),
+    path("", include("knowledge.urls")),
+    path("api/v1/", include("knowledge.api.urls")),
     path("api/v1/", include("changes.api.urls")),
     path("", include("incidents.urls_major")),
     path("api/v1/", include("incidents.api.major_urls")),
