@@ -33,6 +33,14 @@ def entries_for(area: str, user, current_path: str) -> list[dict]:
     for label, url_name, role, url in _entries(area):
         if role and not has_role(user, role):
             continue
-        active = current_path.startswith(url) if url != "/" else current_path == "/"
-        items.append({"label": label, "url": url, "name": url_name, "active": active})
+        items.append({"label": label, "url": url, "name": url_name, "active": False})
+    # Only the most specific entry is current: /agent/ (Home) must not light up on
+    # /agent/incidents/, nor /portal/incidents/ (My tickets) on /portal/incidents/new/.
+    matches = [
+        item
+        for item in items
+        if current_path == item["url"] or (item["url"] != "/" and current_path.startswith(item["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return items

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import Language
 from core.models import TimelineEntryBase
 from core.roles import is_agent
 from incidents.choices import (
@@ -26,6 +27,7 @@ from incidents.choices import (
     State,
     Urgency,
 )
+from incidents.major_choices import StakeholderSource, StepState, UpdateVisibility
 
 
 class IncidentQuerySet(models.QuerySet):
@@ -313,3 +315,402 @@ class RoutingRule(models.Model):
             ):
                 return False
         return bool(self.category_id or self.service_id or self.desk_id)
+
+
+# --- Major-incident procedure (incidents.major) -----------------------------------------------
+# The proposal state lives on Incident.major_state; everything else about a major incident lives
+# in the models below, one MajorIncident row per incident that was ever proposed or declared.
+
+
+class MajorIncidentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MajorIncidentQuerySet:
+        """Agents see every major-incident record; end users only reach the public status page."""
+        if is_agent(user):
+            return self
+        return self.none()
+
+    def active(self) -> MajorIncidentQuerySet:
+        """Accepted major incidents whose incident is still open: the procedure is running."""
+        return self.filter(incident__major_state=MajorState.ACCEPTED, incident__state__in=OPEN_STATES)
+
+    def on_portal(self) -> MajorIncidentQuerySet:
+        """Active major incidents announced to end users (portal banner and status page)."""
+        return self.active().filter(show_banner=True)
+
+    def for_board(self) -> MajorIncidentQuerySet:
+        return self.select_related(
+            "incident",
+            "incident__service",
+            "incident__assignment_group",
+            "owner",
+            "acknowledged_by",
+            "escalation_policy",
+        )
+
+
+class MajorIncident(models.Model):
+    """The major-incident record of an incident: proposal, decision, owner, cadence, escalation.
+
+    Created when the incident is first proposed (or declared); a rejected proposal keeps its row
+    and a later proposal reuses it (the timeline keeps every proposal and decision).
+    """
+
+    incident = models.OneToOneField(
+        Incident, verbose_name=_("incident"), on_delete=models.CASCADE, related_name="major"
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("proposed"), null=True, blank=True)
+    proposal_reason = models.TextField(_("reason for the proposal"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for the rejection"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("incident manager"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_major_incidents",
+    )
+    accepted_at = models.DateTimeField(_("major incident since"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("major incident resolved"), null=True, blank=True)
+    # What end users read on the portal banner and status page (incident texts may be internal).
+    public_title = models.CharField(_("public title"), max_length=200, blank=True)
+    show_banner = models.BooleanField(_("announce on the portal"), default=True)
+    cadence = models.DurationField(_("update cadence"), default=timezone.timedelta(minutes=30))
+    last_update_at = models.DateTimeField(_("last status update"), null=True, blank=True)
+    next_update_due_at = models.DateTimeField(_("next update due"), null=True, blank=True)
+    # The instant the sweep reminds the owner that an update is due; cleared once reminded.
+    reminder_due_at = models.DateTimeField(_("reminder due"), null=True, blank=True)
+    escalation_policy = models.ForeignKey(
+        "incidents.EscalationPolicy",
+        verbose_name=_("escalation policy"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level reached"), default=0)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_via = models.CharField(_("acknowledged through"), max_length=254, blank=True)
+
+    objects = MajorIncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-accepted_at", "-id"]
+        verbose_name = _("major incident")
+        verbose_name_plural = _("major incidents")
+        indexes = [
+            models.Index(
+                fields=["reminder_due_at"],
+                name="major_reminder_due_idx",
+                condition=Q(reminder_due_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.incident)
+
+    @property
+    def title(self) -> str:
+        return self.public_title or self.incident.short_description
+
+    @property
+    def is_active(self) -> bool:
+        return self.incident.major_state == MajorState.ACCEPTED and self.incident.is_open
+
+    def update_overdue(self, now=None) -> bool:
+        return bool(
+            self.is_active and self.next_update_due_at and self.next_update_due_at <= (now or timezone.now())
+        )
+
+
+class EscalationPolicy(models.Model):
+    """Who is paged, level after level, until someone acknowledges a major incident.
+
+    A policy with a service applies to that service's major incidents; the active policy without
+    a service is the default for every other one.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    service = models.ForeignKey(
+        "slm.Service",
+        verbose_name=_("service"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="escalation_policies",
+        help_text=_("Leave empty for the default policy."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("escalation policy")
+        verbose_name_plural = _("escalation policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=Q(is_active=True, service__isnull=False),
+                name="escalation_policy_one_active_per_service",
+            ),
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(is_active=True, service__isnull=True),
+                name="escalation_policy_one_active_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationLevel(models.Model):
+    """One level of a policy: its recipients, and how long to wait for an acknowledgement
+    after notifying them before the next level is notified."""
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
+    order = models.PositiveSmallIntegerField(_("level"))
+    delay = models.DurationField(
+        _("wait for acknowledgement"),
+        default=timezone.timedelta(minutes=15),
+        help_text=_("If nobody acknowledges within this time, the next level is notified."),
+    )
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("users"), blank=True, related_name="+"
+    )
+    groups = models.ManyToManyField(
+        "core.SupportGroup", verbose_name=_("support groups"), blank=True, related_name="+"
+    )
+    oncall_address = models.EmailField(_("on-call address"), blank=True)
+    oncall_language = models.CharField(
+        _("on-call language"), max_length=8, choices=Language.choices, default=Language.EN
+    )
+
+    class Meta:
+        ordering = ["policy", "order"]
+        verbose_name = _("escalation level")
+        verbose_name_plural = _("escalation levels")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "order"], name="escalation_level_unique_order"),
+            models.CheckConstraint(condition=Q(order__gte=1), name="escalation_level_order_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} · {self.order}"
+
+
+class EscalationStep(models.Model):
+    """One scheduled notification of one level for one major incident.
+
+    ``due_at`` is indexed for the sweep; a step is claimed by a conditional UPDATE from pending to
+    notified inside the transaction that writes its outbox rows, so it notifies exactly once.
+    """
+
+    major = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="steps")
+    # SET_NULL: an administrator may rework a policy later; the step keeps its order and recipients.
+    level = models.ForeignKey(
+        EscalationLevel, null=True, blank=True, on_delete=models.SET_NULL, related_name="steps"
+    )
+    order = models.PositiveSmallIntegerField(_("level"))
+    due_at = models.DateTimeField(_("due"))
+    state = models.CharField(_("state"), max_length=20, choices=StepState.choices, default=StepState.PENDING)
+    notified_at = models.DateTimeField(_("notified"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["major", "order"]
+        verbose_name = _("escalation step")
+        verbose_name_plural = _("escalation steps")
+        constraints = [
+            models.UniqueConstraint(fields=["major", "order"], name="escalation_step_unique_order"),
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], name="escalation_step_due_idx", condition=Q(state="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.major_id} · {self.order} · {self.state}"
+
+
+class StakeholderBase(models.Model):
+    """A user, a support group or a bare address that receives status updates."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    group = models.ForeignKey(
+        "core.SupportGroup",
+        verbose_name=_("support group"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    address = models.EmailField(_("e-mail address"), blank=True)
+    language = models.CharField(
+        _("language of the address"), max_length=8, choices=Language.choices, default=Language.EN
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return str(self.user or self.group or self.address)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if sum(bool(x) for x in (self.user_id, self.group_id, self.address)) != 1:
+            raise ValidationError(_("Give exactly one of a user, a support group or an address."))
+
+
+class ServiceStakeholderDefault(StakeholderBase):
+    """Who is a stakeholder of every major incident on a service (no service: on every one)."""
+
+    service = models.ForeignKey(
+        "slm.Service",
+        verbose_name=_("service"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="major_stakeholders",
+        help_text=_("Leave empty to include this stakeholder in every major incident."),
+    )
+
+    class Meta:
+        ordering = ["service", "id"]
+        verbose_name = _("default major-incident stakeholder")
+        verbose_name_plural = _("default major-incident stakeholders")
+
+
+class MajorStakeholder(StakeholderBase):
+    """A stakeholder of one major incident: receives every status update (public and internal)."""
+
+    major = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="stakeholders")
+    source = models.CharField(
+        _("source"), max_length=20, choices=StakeholderSource.choices, default=StakeholderSource.MANUAL
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("major-incident stakeholder")
+        verbose_name_plural = _("major-incident stakeholders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["major", "user"],
+                condition=Q(user__isnull=False),
+                name="major_stakeholder_unique_user",
+            ),
+            models.UniqueConstraint(
+                fields=["major", "group"],
+                condition=Q(group__isnull=False),
+                name="major_stakeholder_unique_group",
+            ),
+            models.UniqueConstraint(
+                fields=["major", "address"], condition=~Q(address=""), name="major_stakeholder_unique_address"
+            ),
+        ]
+
+
+class MajorAffectedUser(models.Model):
+    """An end user who said "this affects me too" on the portal: follows the major incident."""
+
+    major = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="affected_users")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("joined"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("affected user")
+        verbose_name_plural = _("affected users")
+        constraints = [models.UniqueConstraint(fields=["major", "user"], name="major_affected_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.major}"
+
+
+class MajorStatusUpdate(models.Model):
+    """One entry of the communication log: public (everyone affected) or internal (stakeholders)."""
+
+    major = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="updates")
+    body = models.TextField(_("text"))
+    visibility = models.CharField(
+        _("visibility"), max_length=20, choices=UpdateVisibility.choices, default=UpdateVisibility.PUBLIC
+    )
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    posted_at = models.DateTimeField(_("posted"), default=timezone.now)
+    recipient_count = models.PositiveIntegerField(_("recipients"), default=0)
+
+    class Meta:
+        ordering = ["-posted_at", "-id"]
+        verbose_name = _("major-incident status update")
+        verbose_name_plural = _("major-incident status updates")
+        indexes = [models.Index(fields=["major", "-posted_at"], name="major_update_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.major} · {self.posted_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == UpdateVisibility.PUBLIC
+
+
+class PostIncidentReview(models.Model):
+    """What happened, why, and what will be done about it, recorded after resolution."""
+
+    major = models.OneToOneField(MajorIncident, on_delete=models.CASCADE, related_name="review")
+    timeline_summary = models.TextField(_("timeline summary"), blank=True)
+    root_cause = models.TextField(_("root cause notes"), blank=True)
+    actions = models.TextField(_("actions"), blank=True, help_text=_("One action per line."))
+    lessons = models.TextField(_("what went well, what did not"), blank=True)
+    # Filled when a problem is opened from the review (problems app).
+    problem_reference = models.CharField(_("problem"), max_length=20, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("post-incident review")
+        verbose_name_plural = _("post-incident reviews")
+
+    def __str__(self) -> str:
+        return f"{self.major}"
+
+    @property
+    def action_list(self) -> list[str]:
+        return [line.strip(" -*\t") for line in self.actions.splitlines() if line.strip(" -*\t")]

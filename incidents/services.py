@@ -565,6 +565,9 @@ def add_attachment(
     validate_upload(filename, upload.size)
     if not is_agent(by):
         public = True
+        # Same rule as comments: a caller adds to a finished incident by reporting a new one.
+        if Incident.objects.filter(pk=incident.pk, state__in=(State.CLOSED, State.CANCELLED)).exists():
+            raise ValidationError({"state": _("This incident is closed. Report a new incident instead.")})
     attachment = Attachment.objects.create(
         incident=incident,
         timeline_entry=timeline_entry,
@@ -601,10 +604,20 @@ def rate_resolution(incident: Incident, *, by: User, score: int, comment: str = 
     return incident
 
 
+MAX_PARENT_DEPTH = 50
+
+
 @transaction.atomic
 def link_parent(incident: Incident, *, by: User, parent: Incident | None) -> Incident:
-    if parent is not None and (parent.pk == incident.pk or parent.parent_id == incident.pk):
-        raise ValidationError({"parent": _("That would make a cycle of parent incidents.")})
+    if parent is not None:
+        # Walk up from the new parent: meeting the incident anywhere above it would make a cycle
+        # (A -> B -> C -> A), not only when the parent is its direct child.
+        node, depth = parent, 0
+        while node is not None and depth <= MAX_PARENT_DEPTH:
+            if node.pk == incident.pk:
+                raise ValidationError({"parent": _("That would make a cycle of parent incidents.")})
+            node = Incident.objects.filter(pk=node.parent_id).first() if node.parent_id else None
+            depth += 1
     update_incident(incident, by=by, changes={"parent": parent})
     if parent is not None:
         _record(parent, kind=TimelineKind.LINK, by=by, data={"child": incident.number})

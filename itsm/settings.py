@@ -119,6 +119,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if TESTING:
+    # Hashing demo passwords with PBKDF2 dominated the run time of user-heavy tests.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -132,6 +135,7 @@ LANGUAGES = [("en", _("English")), ("sv", _("Swedish"))]
 if LANGUAGE_CODE not in {code for code, _name in LANGUAGES}:
     raise ImproperlyConfigured(f"LANGUAGE_CODE={LANGUAGE_CODE!r} must be one of: en, sv")
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS.append(BASE_DIR / "incidents" / "major_locale")  # major-incident strings
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Stockholm") or "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -208,6 +212,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Exchange tables; kombu's default is ./control in the working directory.
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -227,6 +233,14 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-deliver-due": {
         "task": "notifications.tasks.deliver_due_notifications",
         "schedule": env_float("NOTIFY_SWEEP_SECONDS", 30.0),
+    },
+    "changes-remind-pending-approvals": {
+        "task": "changes.tasks.remind_pending_approvals",
+        "schedule": 900.0,
+    },
+    "incidents-major-sweep": {
+        "task": "incidents.major.sweep",
+        "schedule": env_float("MAJOR_SWEEP_SECONDS", 30.0),
     },
 }
 
@@ -259,6 +273,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets shared by several fields, or field names used by several apps ("state").
+    "ENUM_NAME_OVERRIDES": {
+        "ChangeStateEnum": "changes.choices.ChangeState",
+        "ChangeApprovalStateEnum": "changes.choices.ApprovalState",
+        "ChangeRiskEnum": "changes.choices.Risk",
+        "KnowledgeArticleStateEnum": "knowledge.choices.ArticleState",
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------
@@ -303,6 +324,25 @@ LOGGING = {
 
 # --- Product settings -------------------------------------------------------------------------
 INCIDENT_AUTO_CLOSE_DAYS = env_int("INCIDENT_AUTO_CLOSE_DAYS", 7, minimum=0)
+# Change enablement: e-mailed approval links expire after this many days; approvers who have
+# not decided are reminded every this many hours (0 = no reminders).
+CHANGE_APPROVAL_LINK_MAX_AGE_DAYS = env_int("CHANGE_APPROVAL_LINK_MAX_AGE_DAYS", 7, minimum=1)
+CHANGE_APPROVAL_REMINDER_HOURS = env_int("CHANGE_APPROVAL_REMINDER_HOURS", 24, minimum=0)
+# Major incidents: default status-update cadence, and how long an acknowledge link stays valid.
+MAJOR_DEFAULT_CADENCE_MINUTES = env_int("MAJOR_DEFAULT_CADENCE_MINUTES", 30, minimum=1)
+MAJOR_ACK_LINK_MAX_AGE_SECONDS = env_int("MAJOR_ACK_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600, minimum=60)
+
+# Knowledge base: the owner is reminded to review a published article after this many days
+# (0 = no default review date); a reader re-opening an article within the dedupe window is not
+# counted again; a report-form reading is a deflection when the reader submits no incident
+# within the deflection window after it.
+KB_REVIEW_INTERVAL_DAYS = env_int("KB_REVIEW_INTERVAL_DAYS", 365, minimum=0)
+KB_VIEW_DEDUPE_MINUTES = env_int("KB_VIEW_DEDUPE_MINUTES", 30, minimum=0)
+KB_DEFLECTION_WINDOW_MINUTES = env_int("KB_DEFLECTION_WINDOW_MINUTES", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["knowledge-review-reminders"] = {
+    "task": "knowledge.tasks.remind_review_due",
+    "schedule": env_float("KB_REVIEW_REMINDER_SECONDS", 6 * 3600.0),
+}
 
 # Problem management: trend detection compares incidents created within the window (days) and
 # proposes clusters of at least MIN_SIZE similar ones (short descriptions with a TF-IDF cosine

@@ -23,6 +23,19 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language_and_time_zone():
+    """Each test starts in the default language and time zone, whatever a previous request set."""
+    from django.conf import settings
+    from django.utils import timezone, translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+
+
 def make_user(username: str, *, role_list=(), organization=None, language="en", **extra) -> User:
     user = User.objects.create_user(
         username=username,

@@ -16,8 +16,9 @@ def test_end_user_signs_in_to_portal_and_switches_to_swedish(new_page, end_user)
     page = new_page()
     sign_in(page, "end_user", "pw-end_user")
     assert page.url.endswith("/portal/")
-    page.get_by_label("Language").select_option("sv")
-    page.wait_for_load_state("networkidle")
+    # Choosing a language submits the form; wait for that navigation, not just network quiet.
+    with page.expect_navigation():
+        page.get_by_label("Language").select_option("sv")
     assert page.locator("html").get_attribute("lang") == "sv"
     assert page.get_by_role("button", name="Logga ut").is_visible()
     end_user.refresh_from_db()

@@ -108,3 +108,25 @@ def test_admin_lists_every_model(client, admin):
             assert model in django_admin.site._registry, f"{model.__name__} has no admin"
             url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
             assert client.get(url).status_code == 200, url
+
+
+def test_pages_use_the_users_time_zone(client, end_user):
+    from django.utils import timezone as django_timezone
+
+    from core.middleware import UserLanguageMiddleware
+
+    seen = {}
+
+    def view(request):
+        seen["tz"] = django_timezone.get_current_timezone_name()
+        return
+
+    end_user.time_zone = "America/New_York"
+    end_user.save(update_fields=["time_zone"])
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = end_user
+    request.COOKIES = {}
+    UserLanguageMiddleware(view)(request)
+    assert seen["tz"] == "America/New_York"
