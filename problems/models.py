@@ -50,7 +50,7 @@ class ProblemQuerySet(models.QuerySet):
     def for_list(self) -> ProblemQuerySet:
         """What a list row shows, in a constant number of queries."""
         return self.select_related(
-            "assignment_group", "assigned_to", "service", "category"
+            "assignment_group", "assigned_to", "service", "category", "known_error_article"
         ).with_incident_count()
 
 
@@ -131,6 +131,17 @@ class Problem(models.Model):
     )
     known_error_at = models.DateTimeField(_("known error since"), null=True, blank=True)
     known_error_published_at = models.DateTimeField(_("known error published"), null=True, blank=True)
+    # The knowledge article that publishes the known error; the article reaches its problem
+    # through ``article.known_error_problem``.
+    known_error_article = models.OneToOneField(
+        "knowledge.Article",
+        verbose_name=_("known error article"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="known_error_problem",
+        editable=False,
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     # Optimistic concurrency: every write bumps it; a write based on an older version is refused.

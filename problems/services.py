@@ -446,6 +446,9 @@ def transition_problem(
         if resumed:
             data["incidents_resumed"] = resumed
     _record(locked, kind=TimelineKind.STATE_CHANGE, by=by, body=body, data=data)
+    if state == State.RESOLVED and locked.known_error:
+        # The known error article now tells its readers about the permanent fix.
+        _publish(locked, by=by, reason="updated")
     _sync(problem, locked)
     return problem
 

@@ -176,7 +176,8 @@ class ProblemSerializer(serializers.ModelSerializer):
         article = known_errors.article_for(problem)
         if article is None:
             return None
-        return {"number": article.number, "display": article.title, "url": article.get_absolute_url()}
+        url = reverse("kb-article-detail", args=[article.number], request=self.context.get("request"))
+        return {"number": article.number, "display": article.title, "url": url}
 
     def validate_incidents(self, numbers: list[str]) -> list[Incident]:
         wanted = list(dict.fromkeys(n.strip().upper() for n in numbers if n.strip()))

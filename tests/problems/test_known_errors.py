@@ -1,5 +1,5 @@
 """Known errors: marking needs a workaround, re-marking updates, the article content, and the
-timeline. (Publishing through the knowledge base is tested once the knowledge app is present.)"""
+timeline (the knowledge articles themselves: test_known_error_articles.py)."""
 
 import pytest
 from django.core.exceptions import ValidationError
