@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import translation
 
 from core import roles
 from problems import services
 from problems.roles import PROBLEM_MANAGER
 from slm.models import Service
 from tests.conftest import make_user
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The cast's passwords are hashed per test; a cheap hasher keeps this module fast.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _english_after_each_test():
-    # A request in Swedish leaves the thread's language active; messages asserted here are English.
-    yield
-    translation.activate("en")
 
 
 @pytest.fixture
