@@ -513,3 +513,9 @@ def test_queue_bulk_action_can_open_the_problem_picker(agent_client, agent, desk
     )
     assert response.status_code == 302 and response["Location"] == "/agent/incidents/"
     assert open_problem.incident_links.count() == 2
+
+
+def test_incident_page_shows_its_problem_and_workaround(agent_client, agent, problem, incident):
+    services.link_incidents(problem, by=agent, incidents=[incident])
+    html = agent_client.get(incident.get_absolute_url()).content.decode()
+    assert problem.number in html and "Restart the mail relay" in html
