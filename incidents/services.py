@@ -563,10 +563,14 @@ def add_attachment(
     """Attach an uploaded file after checking its size and type."""
     filename = upload.name.rsplit("/", 1)[-1][:255]
     validate_upload(filename, upload.size)
-    if not is_agent(by):
+    agent = is_agent(by)
+    if not agent:
         public = True
+    locked = _lock(incident, None)
+    if locked.state in (State.CLOSED, State.CANCELLED) and not agent:
+        raise ValidationError({"state": _("This incident is closed. Report a new incident instead.")})
     attachment = Attachment.objects.create(
-        incident=incident,
+        incident=locked,
         timeline_entry=timeline_entry,
         file=upload,
         filename=filename,
@@ -576,13 +580,16 @@ def add_attachment(
         uploaded_by=by,
     )
     _record(
-        incident,
+        locked,
         kind=TimelineKind.ATTACHMENT,
         by=by,
         public=public,
         data={"filename": filename, "size": upload.size, "attachment": attachment.pk},
     )
-    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    # A new file is a change like a comment: bump the version so that ETags and stale-edit checks
+    # see it, and updated_at stays consistent with the version.
+    _save(locked, [])
+    _sync(incident, locked)
     return attachment
 
 
@@ -627,9 +634,11 @@ def auto_close_due(*, now=None, days: int | None = None, limit: int = 1000) -> l
     )
     for pk in candidates:
         with transaction.atomic():
+            # Re-check the cutoff under the lock: the incident may have been reopened and resolved
+            # again since the candidates were read, which restarts its auto-close clock.
             incident = (
                 Incident.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, state=State.RESOLVED)
+                .filter(pk=pk, state=State.RESOLVED, resolved_at__lte=cutoff)
                 .first()
             )
             if incident is None:
