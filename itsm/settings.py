@@ -228,6 +228,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.deliver_due_notifications",
         "schedule": env_float("NOTIFY_SWEEP_SECONDS", 30.0),
     },
+    "incidents-auto-close": {
+        "task": "incidents.tasks.auto_close_resolved",
+        "schedule": env_float("INCIDENT_AUTO_CLOSE_SWEEP_SECONDS", 900.0),
+    },
 }
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -259,6 +263,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Shared or likely-to-collide choice sets get explicit names (impact and urgency are one set).
+    "ENUM_NAME_OVERRIDES": {
+        "ImpactUrgencyEnum": "incidents.choices.Impact",
+        "IncidentStateEnum": "incidents.choices.State",
+        "HoldReasonEnum": "incidents.choices.HoldReason",
+        "ResolutionCodeEnum": "incidents.choices.ResolutionCode",
+        "ContactChannelEnum": "incidents.choices.ContactChannel",
+        "MajorStateEnum": "incidents.choices.MajorState",
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------

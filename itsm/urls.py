@@ -19,6 +19,7 @@ urlpatterns = [
     path("portal/", core_views.portal_home, name="portal-home"),
     path("", include("incidents.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("incidents.api.urls")),
     path("api/v1/", include("core.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
