@@ -82,3 +82,25 @@ def test_auto_close_skips_an_incident_reopened_and_resolved_again_meanwhile(desk
     assert closed == first_closed
     other = Incident.objects.exclude(number=first_closed[0]).get()
     assert other.state == State.RESOLVED and other.resolved_at > old
+
+
+def test_out_of_range_values_are_still_field_errors_without_constraint_queries(desk, end_user, agent):
+    incident = make_incident(end_user)
+    with pytest.raises(ValidationError) as info:
+        services.update_incident(incident, by=agent, changes={"urgency": 4})
+    assert "urgency" in info.value.message_dict
+    with pytest.raises(ValidationError) as info:
+        make_incident(end_user, impact=0)
+    assert "impact" in info.value.message_dict
+    incident.refresh_from_db()
+    assert incident.urgency == 3 and incident.version == 1
+
+
+def test_creating_an_incident_costs_a_bounded_number_of_queries(
+    desk, end_user, category_tree, django_assert_max_num_queries
+):
+    make_incident(end_user)  # warm the per-user caches
+    # desk, matrix, number (3 on SQLite), routing, FK check, insert, timeline, outbox, savepoints;
+    # no constraint SELECTs (they were 9 more statements)
+    with django_assert_max_num_queries(16):
+        make_incident(end_user, category=category_tree["Printer"])
