@@ -155,11 +155,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
-        return (
-            Incident.objects.visible_to(self.request.user)
-            .for_list()
-            .select_related("parent", "opened_by", "resolved_by")
-        )
+        return Incident.objects.visible_to(self.request.user).for_list()
 
     def get_forbidden_filters(self, request) -> frozenset[str]:
         return frozenset() if is_agent(request.user) else AGENT_ONLY_FILTERS
