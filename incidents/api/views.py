@@ -186,8 +186,11 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def _fresh(self, pk: int) -> Incident:
         return self.get_queryset().get(pk=pk)
 
-    def _incident_response(self, incident: Incident, *, status_code: int = 200, **headers) -> Response:
-        incident = self._fresh(incident.pk)
+    def _incident_response(
+        self, incident: Incident, *, status_code: int = 200, refetch: bool = True, **headers
+    ) -> Response:
+        if refetch:
+            incident = self._fresh(incident.pk)
         response = Response(self.get_serializer(incident).data, status=status_code)
         response["ETag"] = incident.etag
         for name, value in headers.items():
@@ -277,7 +280,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             incident = serializer.save()
-        response = self._incident_response(incident, status_code=status.HTTP_201_CREATED)
+        # create_incident built the instance from the validated objects: nothing to re-read.
+        response = self._incident_response(incident, status_code=status.HTTP_201_CREATED, refetch=False)
         response["Location"] = response.data["url"]
         return response
 
