@@ -24,6 +24,8 @@ class StrictDjangoFilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
         if getattr(view, "action", "list") != "list":
             return queryset  # detail views and actions look objects up by their key only
+        if not set(request.query_params) - RESERVED_PARAMS:
+            return queryset  # nothing to filter: skip building the FilterSet and its form
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset

@@ -14,6 +14,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Model
 from django.urls import NoReverseMatch
+from django.urls import reverse as django_reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -53,6 +54,31 @@ END_USER_CREATE_FIELDS = frozenset({"short_description", "description", "categor
 TRANSITION_FIELDS = ("state", "hold_reason", "resolution_code", "resolution_notes", "comment")
 ASSIGNMENT_FIELDS = ("assignment_group", "assigned_to")
 AGENT_PATCH_FIELDS = frozenset({*services.EDITABLE_FIELDS, *ASSIGNMENT_FIELDS, *TRANSITION_FIELDS})
+
+
+_SAMPLE = "9876543210123"  # fits every URL converter used here (numbers, ids, slugs)
+
+
+def cached_reverse(context: dict, name: str, kwarg: str, value, *, absolute_path: bool = False) -> str | None:
+    """``reverse()`` once per URL name and request, then string substitution.
+
+    A list page renders a few URLs per row; resolving each through the URL resolver cost more
+    than the rest of the row's serialisation.
+    """
+    cache = context.setdefault("_url_templates", {})
+    key = (name, kwarg, absolute_path)
+    if key not in cache:
+        request = context.get("request")
+        try:
+            if absolute_path:
+                path = django_reverse(name, kwargs={kwarg: _SAMPLE})
+                cache[key] = request.build_absolute_uri(path) if request is not None else path
+            else:
+                cache[key] = reverse(name, kwargs={kwarg: _SAMPLE}, request=request)
+        except NoReverseMatch:
+            cache[key] = None
+    template = cache[key]
+    return template.replace(_SAMPLE, str(value), 1) if template is not None else None
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -108,14 +134,7 @@ class BriefRelatedField(serializers.RelatedField):
     def url_for(self, value: Model) -> str | None:
         if not self.url_name:
             return None
-        try:
-            return reverse(
-                self.url_name,
-                kwargs={self.url_kwarg: getattr(value, self.url_attr)},
-                request=self.context.get("request"),
-            )
-        except NoReverseMatch:
-            return None
+        return cached_reverse(self.context, self.url_name, self.url_kwarg, getattr(value, self.url_attr))
 
     def lookup(self, queryset, data):
         """Find the object for a written value other than an id (None: not supported)."""
@@ -185,7 +204,7 @@ class IncidentRefField(BriefRelatedField):
     }
 
     def to_representation(self, value: Incident) -> dict:
-        url = reverse("incident-detail", kwargs={"number": value.number}, request=self.context.get("request"))
+        url = cached_reverse(self.context, "incident-detail", "number", value.number)
         return {"id": value.pk, "number": value.number, "display": str(value), "url": url}
 
     def to_internal_value(self, data):
@@ -346,17 +365,18 @@ class IncidentSerializer(UTCModelSerializer):
         return self.context.get("request")
 
     def _is_agent(self) -> bool:
-        request = self._request()
-        return request is not None and is_agent(request.user)
+        if "_is_agent" not in self.context:  # asked twice per row: once per request is enough
+            request = self._request()
+            self.context["_is_agent"] = request is not None and is_agent(request.user)
+        return self.context["_is_agent"]
 
     def get_url(self, obj: Incident) -> str:
-        return reverse("incident-detail", kwargs={"number": obj.number}, request=self._request())
+        return cached_reverse(self.context, "incident-detail", "number", obj.number)
 
     def get_web_url(self, obj: Incident) -> str:
         """The incident's page in the agent UI, or in the portal for end users."""
-        path = obj.get_absolute_url() if self._is_agent() else obj.get_portal_url()
-        request = self._request()
-        return request.build_absolute_uri(path) if request is not None else path
+        name = "incidents:agent-detail" if self._is_agent() else "incidents:portal-detail"
+        return cached_reverse(self.context, name, "number", obj.number, absolute_path=True)
 
     def get_allowed_transitions(self, obj: Incident) -> list[str]:
         """States the requesting user can move the incident to (end users use the actions)."""
@@ -567,7 +587,7 @@ class AttachmentSerializer(UTCModelSerializer):
             "incident-attachment-download",
             kwargs={"number": self.context["incident"].number, "attachment_id": obj.pk},
             request=self.context.get("request"),
-        )
+        )  # a handful per incident: plain reverse()
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
