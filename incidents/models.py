@@ -215,6 +215,13 @@ class Incident(models.Model):
             models.Index(fields=["-updated_at", "-id"], name="incident_updated_idx"),
             models.Index(fields=["-created_at", "-id"], name="incident_created_idx"),
             models.Index(fields=["resolved_at"], name="incident_resolved_idx", condition=Q(state="resolved")),
+            # The open queue by priority (?ordering=priority,-updated_at): without it PostgreSQL walked
+            # incident_priority_idx through closed rows and sorted (13.7 ms at 100k incidents).
+            models.Index(
+                fields=["priority", "-updated_at", "-id"],
+                name="incident_open_priority_idx",
+                condition=Q(state__in=OPEN_STATES),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(impact__gte=1, impact__lte=3), name="incident_impact_range"),
