@@ -186,11 +186,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def _fresh(self, pk: int) -> Incident:
         return self.get_queryset().get(pk=pk)
 
-    def _incident_response(
-        self, incident: Incident, *, status_code: int = 200, refetch: bool = True, **headers
-    ) -> Response:
-        if refetch:
-            incident = self._fresh(incident.pk)
+    def _incident_response(self, incident: Incident, *, status_code: int = 200, **headers) -> Response:
+        incident = self._fresh(incident.pk)
         response = Response(self.get_serializer(incident).data, status=status_code)
         response["ETag"] = incident.etag
         for name, value in headers.items():
@@ -280,8 +277,10 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             incident = serializer.save()
-        # create_incident built the instance from the validated objects: nothing to re-read.
-        response = self._incident_response(incident, status_code=status.HTTP_201_CREATED, refetch=False)
+        # create_incident built the instance from the validated objects: nothing to re-read, and
+        # the same serializer renders it.
+        response = Response(serializer.data, status=status.HTTP_201_CREATED)
+        response["ETag"] = incident.etag
         response["Location"] = response.data["url"]
         return response
 
