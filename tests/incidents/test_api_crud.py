@@ -480,3 +480,19 @@ def test_create_through_the_api_costs_a_bounded_number_of_queries(
     # number sequence is a counter row); the result is not read back
     with django_assert_max_num_queries(22):
         assert client.post(API, payload, format="json").status_code == 201
+
+
+def test_idempotency_key_in_flight_is_a_409(as_user, end_user, desk):
+    import hashlib
+    import json
+
+    from django.core.cache import cache
+
+    payload = {"short_description": "Printer jam"}
+    key = hashlib.sha256(b"in-flight").hexdigest()
+    fingerprint = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    # Another request with the same key is still running (its marker is in the cache).
+    cache.set(f"incidents:idempotency:{end_user.pk}:{key}", {"fingerprint": fingerprint, "number": None})
+    response = as_user(end_user).post(API, payload, format="json", HTTP_IDEMPOTENCY_KEY="in-flight")
+    assert response.status_code == 409
+    assert Incident.objects.count() == 0
