@@ -543,7 +543,7 @@ class ResolveSerializer(serializers.Serializer):
     resolution_notes = serializers.CharField(allow_blank=True)
 
 
-class ReasonSerializer(serializers.Serializer):
+class IncidentReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 

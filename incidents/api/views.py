@@ -36,7 +36,7 @@ from incidents.api.serializers import (
     CommentSerializer,
     IncidentSerializer,
     RateSerializer,
-    ReasonSerializer,
+    IncidentReasonSerializer,
     ResolveSerializer,
     TimelineEntrySerializer,
 )
@@ -337,14 +337,14 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         summary="Reopen a resolved incident (agents)",
-        request=ReasonSerializer,
+        request=IncidentReasonSerializer,
         parameters=[IF_MATCH],
         responses=WRITE_RESPONSES,
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, number=None):
         return self._action(
-            ReasonSerializer,
+            IncidentReasonSerializer,
             lambda incident, data: services.reopen_incident(incident, by=request.user, reason=data["reason"]),
             agents_only=True,
         )
@@ -366,14 +366,14 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         summary="Reject the resolution (reopens the incident)",
-        request=ReasonSerializer,
+        request=IncidentReasonSerializer,
         parameters=[IF_MATCH],
         responses=WRITE_RESPONSES,
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, number=None):
         return self._action(
-            ReasonSerializer,
+            IncidentReasonSerializer,
             lambda incident, data: services.reject_resolution(
                 incident, by=request.user, reason=data["reason"]
             ),
@@ -402,14 +402,14 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         summary="Escalate hierarchically (agents)",
-        request=ReasonSerializer,
+        request=IncidentReasonSerializer,
         parameters=[IF_MATCH],
         responses=WRITE_RESPONSES,
     )
     @action(detail=True, methods=["post"])
     def escalate(self, request, number=None):
         return self._action(
-            ReasonSerializer,
+            IncidentReasonSerializer,
             lambda incident, data: services.escalate_incident(
                 incident, by=request.user, reason=data["reason"]
             ),
