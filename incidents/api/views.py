@@ -34,9 +34,9 @@ from incidents.api.serializers import (
     AttachmentSerializer,
     AttachmentUploadSerializer,
     CommentSerializer,
+    IncidentReasonSerializer,
     IncidentSerializer,
     RateSerializer,
-    IncidentReasonSerializer,
     ResolveSerializer,
     TimelineEntrySerializer,
 )
