@@ -14,8 +14,12 @@ from slm.models import Service
 
 class IncidentFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
-    state = django_filters.MultipleChoiceFilter(label=_("State"), choices=State.choices)
-    priority = django_filters.MultipleChoiceFilter(label=_("Priority"), choices=Priority.choices)
+    # distinct=False: these are plain columns. django-filter's default DISTINCT made PostgreSQL
+    # sort every matching row (all open incidents) by every selected column for one page.
+    state = django_filters.MultipleChoiceFilter(label=_("State"), choices=State.choices, distinct=False)
+    priority = django_filters.MultipleChoiceFilter(
+        label=_("Priority"), choices=Priority.choices, distinct=False
+    )
     assignment_group = django_filters.ModelChoiceFilter(
         label=_("Group"), queryset=SupportGroup.objects.filter(is_active=True)
     )

@@ -29,8 +29,36 @@ from incidents.choices import (
 )
 from incidents.major_choices import StakeholderSource, StepState, UpdateVisibility
 
+# The people of an incident; lists and details load them in one query instead of four joins.
+PEOPLE_FIELDS = ("caller", "assigned_to", "opened_by", "resolved_by")
+
 
 class IncidentQuerySet(models.QuerySet):
+    _with_people = False
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._with_people = self._with_people
+        return clone
+
+    def _fetch_all(self) -> None:
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if fresh and self._with_people and self._result_cache and isinstance(self._result_cache[0], Incident):
+            attach_people(self._result_cache)
+
+    def with_people(self) -> IncidentQuerySet:
+        """Load caller, assignee, opener, resolver and parent of the fetched rows in two queries.
+
+        Joining ``core_user`` four times (plus the parent) costs PostgreSQL far more to plan than
+        to run: at 100,000 incidents EXPLAIN showed ~25-100 ms of planning for ~1 ms of execution
+        on a loaded 2-core machine, against ~3 ms planning with only the small lookup tables
+        joined. ``id IN (...)`` look-ups are planned in well under a millisecond.
+        """
+        clone = self._chain()
+        clone._with_people = True
+        return clone
+
     def visible_to(self, user) -> IncidentQuerySet:
         """The one permission scope of incidents, for every list, detail, search and API view.
 
@@ -50,8 +78,26 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(state__in=OPEN_STATES)
 
     def for_list(self) -> IncidentQuerySet:
-        """What a list row shows, in a constant number of queries."""
-        return self.select_related("caller", "assignment_group", "assigned_to", "category", "service", "desk")
+        """What a list row shows, in a constant number of queries (the page, its people, parents)."""
+        return self.select_related("assignment_group", "category", "service", "desk").with_people()
+
+
+def attach_people(incidents: list[Incident]) -> None:
+    """Fill the people and parent caches of ``incidents`` with one query each (none when empty)."""
+    from core.models import User
+
+    user_ids = {getattr(i, f"{name}_id") for i in incidents for name in PEOPLE_FIELDS} - {None}
+    users = User.objects.in_bulk(user_ids) if user_ids else {}
+    parent = Incident._meta.get_field("parent")
+    parent_ids = {i.parent_id for i in incidents if i.parent_id and not parent.is_cached(i)}
+    parents = Incident.objects.in_bulk(parent_ids) if parent_ids else {}
+    for incident in incidents:
+        for name in PEOPLE_FIELDS:
+            field = Incident._meta.get_field(name)
+            if not field.is_cached(incident):
+                field.set_cached_value(incident, users.get(getattr(incident, field.attname)))
+        if incident.parent_id in parents:
+            parent.set_cached_value(incident, parents[incident.parent_id])
 
 
 class Incident(models.Model):
@@ -171,6 +217,13 @@ class Incident(models.Model):
             models.Index(fields=["-updated_at", "-id"], name="incident_updated_idx"),
             models.Index(fields=["-created_at", "-id"], name="incident_created_idx"),
             models.Index(fields=["resolved_at"], name="incident_resolved_idx", condition=Q(state="resolved")),
+            # The open queue by priority (?ordering=priority,-updated_at): without it PostgreSQL walked
+            # incident_priority_idx through closed rows and sorted (13.7 ms at 100k incidents).
+            models.Index(
+                fields=["priority", "-updated_at", "-id"],
+                name="incident_open_priority_idx",
+                condition=Q(state__in=OPEN_STATES),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(impact__gte=1, impact__lte=3), name="incident_impact_range"),

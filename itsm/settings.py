@@ -205,15 +205,15 @@ NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 300, minimum=1)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
-        "store_processed": False,
-        # Exchange tables; kombu's default is ./control in the working directory.
+        # Otherwise kombu writes the exchange table to ./control in the working directory.
         "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -241,6 +241,10 @@ CELERY_BEAT_SCHEDULE = {
     "incidents-major-sweep": {
         "task": "incidents.major.sweep",
         "schedule": env_float("MAJOR_SWEEP_SECONDS", 30.0),
+    },
+    "incidents-auto-close": {
+        "task": "incidents.tasks.auto_close_resolved",
+        "schedule": env_float("INCIDENT_AUTO_CLOSE_SWEEP_SECONDS", 900.0),
     },
 }
 
@@ -273,12 +277,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Choice sets shared by several fields, or field names used by several apps ("state").
+    # Choice sets shared by several fields, or field names used by several apps ("state");
+    # impact and urgency are one set.
     "ENUM_NAME_OVERRIDES": {
         "ChangeStateEnum": "changes.choices.ChangeState",
         "ChangeApprovalStateEnum": "changes.choices.ApprovalState",
         "ChangeRiskEnum": "changes.choices.Risk",
         "KnowledgeArticleStateEnum": "knowledge.choices.ArticleState",
+        "ImpactUrgencyEnum": "incidents.choices.Impact",
+        "IncidentStateEnum": "incidents.choices.State",
+        "HoldReasonEnum": "incidents.choices.HoldReason",
+        "ResolutionCodeEnum": "incidents.choices.ResolutionCode",
+        "ContactChannelEnum": "incidents.choices.ContactChannel",
+        "MajorStateEnum": "incidents.choices.MajorState",
     },
 }
 

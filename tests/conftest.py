@@ -17,6 +17,12 @@ from core.models import Category, Desk, Organization, SupportGroup, User
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # PBKDF2's million rounds cost ~0.3 s per user created, most of a test's time on a busy machine.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
     yield

@@ -31,7 +31,7 @@ def test_report_pick_up_comment_resolve_accept(new_page, desk, end_user, agent, 
     # The agent finds it in the queue: the search filters the table in place (htmx, no reload).
     desk_page = new_page()
     sign_in(desk_page, "agent", "pw-agent")
-    desk_page.get_by_role("link", name="Incidents").click()
+    desk_page.get_by_role("link", name="Incidents", exact=True).click()
     desk_page.get_by_role("link", name="All open").click()
     desk_page.evaluate("window.__noReload = true")
     desk_page.keyboard.press("/")

@@ -1,48 +1,19 @@
 """The end user's path through the knowledge base in a real browser.
 
-1. While reporting an incident, typing "printer" brings up a suggested article (htmx,
-   debounced); the user opens it and rates it helpful. The incident report form is built in the
-   incidents app and renders the panel slot "incident-report-form", where the knowledge app
-   registers its suggestion box. Until that form is on this branch, a stand-in page of this
-   module's URLconf renders the same slot the same way.
+1. While reporting an incident in the portal's report form, typing "printer" brings up a
+   suggested article (htmx, debounced; the knowledge app's suggestion box is registered in the
+   form's "incident-report-form" panel slot); the user opens it and rates it helpful.
 2. The knowledge base page itself searches as you type.
 """
 
 import pytest
-from django.http import HttpResponse
-from django.template import engines
-from django.urls import include, path
+from django.urls import reverse
 
-from core.panels import render_panels
 from knowledge.models import ArticleFeedback, ArticleView
 from tests.browser.conftest import sign_in
 from tests.knowledge.conftest import make_article
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-REPORT_FORM = """{% extends "portal/base.html" %}{% load i18n %}
-{% block content %}
-<h1>Report an incident</h1>
-<form method="post">{% csrf_token %}
-  <div class="field"><label for="id_short_description">Short description</label>
-    <input type="text" id="id_short_description" name="short_description" maxlength="200"></div>
-  {% for panel in report_panels %}{{ panel }}{% endfor %}
-  <button type="submit" class="btn btn-primary">Submit</button>
-</form>
-{% endblock %}"""
-
-
-def report_form_stand_in(request):
-    template = engines["django"].from_string(REPORT_FORM)
-    return HttpResponse(
-        template.render({"report_panels": render_panels("incident-report-form", request)}, request)
-    )
-
-
-urlpatterns = [
-    path("portal/report-incident-stand-in/", report_form_stand_in),
-    path("", include("itsm.urls")),
-]
 
 
 @pytest.fixture
@@ -67,13 +38,12 @@ def printer_article(agent, knowledge_manager, category_tree):
 
 
 def test_end_user_types_printer_in_the_report_form_opens_the_suggestion_and_rates_it(
-    new_page, settings, end_user, printer_article
+    new_page, end_user, printer_article, desk
 ):
-    settings.ROOT_URLCONF = __name__
     page = new_page()
     sign_in(page, "end_user", "pw-end_user")
-    page.goto("/portal/report-incident-stand-in/")
-    page.get_by_label("Short description").press_sequentially("printer", delay=40)
+    page.goto(reverse("incidents:portal-report"))
+    page.get_by_label("What is the problem?").press_sequentially("printer", delay=40)
     suggestion = page.get_by_role("link", name="Printer shows as offline")
     suggestion.wait_for()
     assert page.get_by_role("heading", name="These articles may solve your problem").is_visible()
