@@ -354,3 +354,32 @@ CELERY_BEAT_SCHEDULE["knowledge-review-reminders"] = {
     "task": "knowledge.tasks.remind_review_due",
     "schedule": env_float("KB_REVIEW_REMINDER_SECONDS", 6 * 3600.0),
 }
+
+# Problem management: trend detection compares incidents created within the window (days) and
+# proposes clusters of at least MIN_SIZE similar ones (short descriptions with a TF-IDF cosine
+# similarity of at least SIMILARITY). Administrators can override these in Django admin.
+PROBLEM_TREND_WINDOW_DAYS = env_int("PROBLEM_TREND_WINDOW_DAYS", 14, minimum=1)
+PROBLEM_TREND_MIN_SIZE = env_int("PROBLEM_TREND_MIN_SIZE", 3, minimum=2)
+PROBLEM_TREND_SIMILARITY = env_float("PROBLEM_TREND_SIMILARITY", 0.35)
+if not 0 < PROBLEM_TREND_SIMILARITY <= 1:
+    raise ImproperlyConfigured(f"PROBLEM_TREND_SIMILARITY={PROBLEM_TREND_SIMILARITY} must be in (0, 1]")
+# Distinct OpenAPI enum names for the problems API's choice sets (merged, not replaced).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ProblemStateEnum": "problems.choices.State",
+        "ProblemResolutionCodeEnum": "problems.choices.ResolutionCode",
+        "ProblemTaskStateEnum": "problems.choices.TaskState",
+        "ProblemTaskTypeEnum": "problems.choices.TaskType",
+        "ProblemTaskCloseCodeEnum": "problems.choices.TaskCloseCode",
+        "ProblemAudienceEnum": "problems.choices.Audience",
+        "ProblemCandidateStatusEnum": "problems.choices.CandidateStatus",
+        "ProblemCandidateGroupKindEnum": "problems.choices.GroupKind",
+        "ImpactUrgencyEnum": "incidents.choices.Impact",
+    }
+)
+from celery.schedules import crontab  # noqa: E402  (kept next to the one entry that needs it)
+
+CELERY_BEAT_SCHEDULE["problems-detect-trends"] = {
+    "task": "problems.tasks.detect_trends",
+    "schedule": crontab(hour=3, minute=15),
+}
