@@ -14,6 +14,7 @@ INCIDENT_MANAGER = "Incident manager"
 CHANGE_MANAGER = "Change manager"
 SERVICE_LEVEL_MANAGER = "Service level manager"
 KNOWLEDGE_MANAGER = "Knowledge manager"
+PROBLEM_MANAGER = "Problem manager"
 ADMINISTRATOR = "Administrator"
 
 AGENT_ROLES = (
@@ -22,6 +23,7 @@ AGENT_ROLES = (
     CHANGE_MANAGER,
     SERVICE_LEVEL_MANAGER,
     KNOWLEDGE_MANAGER,
+    PROBLEM_MANAGER,
     ADMINISTRATOR,
 )
 
@@ -45,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     CHANGE_MANAGER: [*_AGENT_WORK, "changes.*"],
     SERVICE_LEVEL_MANAGER: [*_AGENT_WORK, "slm.*"],
     KNOWLEDGE_MANAGER: [*_AGENT_WORK, "knowledge.*"],
+    PROBLEM_MANAGER: [*_AGENT_WORK, "problems.*"],
     ADMINISTRATOR: ["*"],
 }
 
