@@ -223,16 +223,6 @@ def test_queue_bulk_action_posts_numbers_to_link_endpoint(agent_client, problem,
     )
     assert response.status_code == 302 and response["Location"] == problem.get_absolute_url()
     assert ProblemIncident.objects.filter(problem=problem).count() == 3
-    assert (
-        {
-            i.state
-            for i in problem.incident_links.all()
-            .select_related("incident")
-            .values_list("incident__state", flat=True)
-        }
-        if False
-        else True
-    )
     held = ProblemIncident.objects.filter(problem=problem, incident__hold_reason="awaiting_problem").count()
     assert held == 3
 
@@ -519,3 +509,14 @@ def test_incident_page_shows_its_problem_and_workaround(agent_client, agent, pro
     services.link_incidents(problem, by=agent, incidents=[incident])
     html = agent_client.get(incident.get_absolute_url()).content.decode()
     assert problem.number in html and "Restart the mail relay" in html
+
+
+def test_incident_queue_offers_linking_ticked_incidents_to_a_problem(agent_client, problem, desk, end_user):
+    numbers = [make_incident(end_user, short_description=f"VPN drops {i}").number for i in range(2)]
+    queue = agent_client.get(reverse("incidents:agent-queue"), {"view": "open"}).content.decode()
+    assert f'formaction="{reverse("problems:link-any")}"' in queue
+    # The button submits the queue's ticked "numbers" to the picker page with GET.
+    picker = agent_client.get(reverse("problems:link-any"), {"numbers": numbers})
+    assert picker.status_code == 200
+    for number in numbers:
+        assert number in picker.content.decode()
