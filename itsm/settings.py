@@ -228,6 +228,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.deliver_due_notifications",
         "schedule": env_float("NOTIFY_SWEEP_SECONDS", 30.0),
     },
+    "slm-sweep-timers": {
+        "task": "slm.tasks.sweep_timers",
+        "schedule": env_float("SLA_SWEEP_SECONDS", 60.0),
+    },
 }
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -303,3 +307,6 @@ LOGGING = {
 
 # --- Product settings -------------------------------------------------------------------------
 INCIDENT_AUTO_CLOSE_DAYS = env_int("INCIDENT_AUTO_CLOSE_DAYS", 7, minimum=0)
+# SLA timers: the sweep period (seconds) and exact-time ETA checks for what falls due before it.
+SLA_SWEEP_SECONDS = env_float("SLA_SWEEP_SECONDS", 60.0)
+SLA_ETA_TASKS = env_bool("SLA_ETA_TASKS", True)
