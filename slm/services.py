@@ -1166,3 +1166,11 @@ def current_timers(timers: Iterable[SlaTimer]) -> list[SlaTimer]:
 
 def breached_between(start: datetime, end: datetime) -> Q:
     return Q(breached_at__gte=start, breached_at__lt=end)
+
+
+def policy_targets_changed(policy: SlaPolicy) -> None:
+    """Targets were bulk-replaced (which bypasses the post_save hooks): replay after commit."""
+    from slm import hooks
+
+    hooks.policy_saved(SlaPolicy, policy)
+    policy.refresh_from_db(fields=["version"])
