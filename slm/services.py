@@ -974,7 +974,7 @@ def rebuild_timers(incident, *, now: datetime | None = None) -> list[SlaTimer]:
     from incidents.models import Incident
 
     now = now or timezone.now()
-    incident = Incident.objects.select_for_update().select_related("category").get(pk=incident.pk)
+    incident = Incident.objects.select_for_update(of=("self",)).select_related("category").get(pk=incident.pk)
     TimerSegment.objects.filter(timer__incident=incident).delete()
     SlaTimer.objects.filter(incident=incident).delete()
     policies = load_policies()

@@ -52,7 +52,9 @@ class CalendarViewSet(_ProtectedDelete, viewsets.ModelViewSet):
 
 @extend_schema(tags=["service levels"])
 class PolicyViewSet(_ProtectedDelete, viewsets.ModelViewSet):
-    queryset = SlaPolicy.objects.select_related("desk").prefetch_related("targets", "escalation_users")
+    queryset = SlaPolicy.objects.select_related("desk").prefetch_related(
+        "targets", "escalation_users", "escalation_groups"
+    )
     serializer_class = PolicySerializer
     permission_classes = [ReadAgentsWriteServiceLevelManagers]
     filterset_class = PolicyFilterSet
