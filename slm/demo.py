@@ -24,19 +24,53 @@ HR_DAY = 8 * H + 30  # 08:00-16:30
 
 SERVICES = [
     # name, desk, owner, group, criticality, calendar key, description
-    ("E-mail", "it", "apps", "Applications", 2, "office", "Exchange mailboxes, shared mailboxes and calendars."),
+    (
+        "E-mail",
+        "it",
+        "apps",
+        "Applications",
+        2,
+        "office",
+        "Exchange mailboxes, shared mailboxes and calendars.",
+    ),
     ("VPN", "it", "network", "Network", 2, "office", "Remote access for employees and consultants."),
-    ("Printing", "it", "infra", "Infrastructure", 4, "office", "Office printers, scanners and follow-me printing."),
+    (
+        "Printing",
+        "it",
+        "infra",
+        "Infrastructure",
+        4,
+        "office",
+        "Office printers, scanners and follow-me printing.",
+    ),
     ("Wi-Fi", "it", "network", "Network", 3, "office", "Office wireless networks (staff and guest)."),
     ("ERP", "it", "apps", "Applications", 1, "office", "Finance, purchasing and logistics system."),
     ("Laptops and PCs", "it", "infra", "Service Desk", 3, "office", "Employee computers and accessories."),
-    ("Accounts and access", "it", "agent", "Service Desk", 2, "office", "Sign-in, passwords and permissions."),
+    (
+        "Accounts and access",
+        "it",
+        "agent",
+        "Service Desk",
+        2,
+        "office",
+        "Sign-in, passwords and permissions.",
+    ),
     ("Payroll", "hr", "slmgr", "Payroll", 1, "hr", "Salaries, expenses and tax statements."),
-    ("Onboarding", "hr", "hragent", "HR Service Desk", 3, "hr", "New starters: contracts, equipment, access."),
+    (
+        "Onboarding",
+        "hr",
+        "hragent",
+        "HR Service Desk",
+        3,
+        "hr",
+        "New starters: contracts, equipment, access.",
+    ),
 ]
 
 
-def _calendar(name: str, *, tz="Europe/Stockholm", hours=None, always=False, country="", description="") -> BusinessCalendar:
+def _calendar(
+    name: str, *, tz="Europe/Stockholm", hours=None, always=False, country="", description=""
+) -> BusinessCalendar:
     calendar, created = BusinessCalendar.objects.get_or_create(
         name=name,
         defaults={"time_zone": tz, "is_24x7": always, "holiday_country": country, "description": description},
@@ -57,9 +91,7 @@ def _swedish_holidays(calendar: BusinessCalendar, years: list[int]) -> None:
     # Days that Swedish offices close although they are not public holidays.
     extras = [(date(2000, 12, 24), "Julafton"), (date(2000, 12, 31), "Nyårsafton")]
     for day, name in extras:
-        Holiday.objects.get_or_create(
-            calendar=calendar, date=day, defaults={"name": name, "recurring": True}
-        )
+        Holiday.objects.get_or_create(calendar=calendar, date=day, defaults={"name": name, "recurring": True})
     for year in years:
         eve = date(year, 6, 19)
         while eve.weekday() != 4:  # Midsummer Eve: the Friday between 19 and 25 June

@@ -369,8 +369,14 @@ class SlaTimer(models.Model):
     stops, so reports show by how much the target was missed.
     """
 
+    # FK indexes are left out where another index leads with the column or the lookup is a rare
+    # admin action: the sweep rewrites thousands of rows a minute and pays for every index.
     incident = models.ForeignKey(
-        "incidents.Incident", verbose_name=_("incident"), on_delete=models.CASCADE, related_name="sla_timers"
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        on_delete=models.CASCADE,
+        related_name="sla_timers",
+        db_index=False,  # slatimer_unique_cycle leads with incident
     )
     kind = models.CharField(_("kind"), max_length=3, choices=AgreementKind.choices, default=AgreementKind.SLA)
     metric = models.CharField(_("metric"), max_length=20, choices=Metric.choices)
@@ -388,6 +394,7 @@ class SlaTimer(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
     target_seconds = models.PositiveIntegerField(_("target (business seconds)"))
@@ -398,7 +405,7 @@ class SlaTimer(models.Model):
     is_paused = models.BooleanField(_("paused"), default=False)
     started_at = models.DateTimeField(_("started"))
     stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
-    due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
     warning_at = models.DateTimeField(_("warning due"), null=True, blank=True)
     next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
     elapsed_seconds = models.PositiveIntegerField(_("business seconds elapsed"), default=0)
@@ -429,9 +436,15 @@ class SlaTimer(models.Model):
                 name="slatimer_incident_due_idx",
                 condition=Q(stopped_at__isnull=True),
             ),
-            # Reports: timers stopped within a period.
-            models.Index(fields=["metric", "stopped_at"], name="slatimer_metric_stopped_idx"),
-            models.Index(fields=["breached_at"], name="slatimer_breached_idx"),
+            # Reports: timers stopped within a period, breaches within a period.
+            models.Index(
+                fields=["metric", "stopped_at"],
+                name="slatimer_metric_stopped_idx",
+                condition=Q(stopped_at__isnull=False),
+            ),
+            models.Index(
+                fields=["breached_at"], name="slatimer_breached_idx", condition=Q(breached_at__isnull=False)
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -459,7 +472,7 @@ class SlaTimer(models.Model):
 class TimerSegment(models.Model):
     """A stretch of a timer's life: running (counts business time) or paused. ``end`` None = now."""
 
-    timer = models.ForeignKey(SlaTimer, on_delete=models.CASCADE, related_name="segments")
+    timer = models.ForeignKey(SlaTimer, on_delete=models.CASCADE, related_name="segments", db_index=False)
     kind = models.CharField(_("kind"), max_length=10, choices=SegmentKind.choices)
     start = models.DateTimeField(_("from"))
     end = models.DateTimeField(_("until"), null=True, blank=True)

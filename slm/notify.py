@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from notifications.models import Notification
+from notifications.models import Channel, Notification, Status
 from notifications.services import Recipient
+from slm.bulk import insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -34,26 +37,93 @@ def _group_recipients(group) -> list[Recipient]:
     return [Recipient.of(u) for u in group.members.all() if u.is_active]
 
 
-def recipients(kind: str, timer) -> list[Recipient]:
+@dataclass
+class _Batch:
+    """What the notifications of one sweep batch need, loaded in a handful of queries."""
+
+    incidents: dict[int, dict]
+    users: dict[int, object]
+    groups: dict[int, object]
+    desks: dict[int, object]
+    policies: dict[int, object]
+    agent_url: str
+    memo: dict
+
+    @classmethod
+    def load(cls, events) -> _Batch:
+        from core.models import Desk, SupportGroup, User
+        from incidents.models import Incident
+        from slm.models import SlaPolicy
+
+        incident_ids = {timer.incident_id for _kind, timer, _figs in events}
+        incidents = {
+            row["id"]: row
+            for row in Incident.objects.filter(pk__in=incident_ids).values(
+                "id",
+                "number",
+                "short_description",
+                "priority",
+                "desk_id",
+                "assigned_to_id",
+                "assignment_group_id",
+            )
+        }
+        groups = SupportGroup.objects.select_related("desk", "manager").prefetch_related("members")
+        groups = groups.in_bulk(
+            {r["assignment_group_id"] for r in incidents.values() if r["assignment_group_id"]}
+        )
+        desks = Desk.objects.select_related("duty_manager").in_bulk(
+            {r["desk_id"] for r in incidents.values()}
+        )
+        users = User.objects.in_bulk({r["assigned_to_id"] for r in incidents.values() if r["assigned_to_id"]})
+        policies = SlaPolicy.objects.prefetch_related(
+            "escalation_users", "escalation_groups__members", "escalation_groups__desk"
+        ).in_bulk({timer.policy_id for _kind, timer, _figs in events})
+        placeholder = "INC0000000"
+        url = reverse("incidents:agent-detail", kwargs={"number": placeholder})
+        return cls(
+            incidents,
+            users,
+            groups,
+            desks,
+            policies,
+            f"{settings.SITE_URL}{url}".replace(placeholder, "{}"),
+            {},
+        )
+
+
+def _memo(batch: _Batch, key, build):
+    if key not in batch.memo:
+        batch.memo[key] = build()
+    return batch.memo[key]
+
+
+def recipients(kind: str, timer, batch: _Batch) -> list[Recipient]:
     """Recipients of a ``warning`` or ``breach`` of ``timer`` (deduplicated by address)."""
-    incident, policy = timer.incident, timer.policy
+    incident = batch.incidents[timer.incident_id]
+    policy = batch.policies[timer.policy_id]
+    group = batch.groups.get(incident["assignment_group_id"])
+    desk = batch.desks[incident["desk_id"]]
     found: list[Recipient] = []
     if policy.notify_assignee or kind == "warning":
-        if incident.assigned_to_id:
-            found.append(Recipient.of(incident.assigned_to))
-        else:
-            found += _group_recipients(incident.assignment_group)
+        if incident["assigned_to_id"]:
+            found.append(Recipient.of(batch.users[incident["assigned_to_id"]]))
+        elif group is not None:
+            found += _memo(batch, ("group", group.pk), lambda: _group_recipients(group))
     if kind == "breach":
-        group = incident.assignment_group
         if policy.notify_group_manager and group is not None and group.manager_id:
             found.append(Recipient.of(group.manager))
-        if incident.priority in (policy.duty_manager_priorities or []) and incident.desk.duty_manager_id:
-            found.append(Recipient.of(incident.desk.duty_manager))
-        found += [Recipient.of(u) for u in policy.escalation_users.all() if u.is_active]
-        for extra in policy.escalation_groups.all():
-            found += _group_recipients(extra)
-        language = incident.desk.language or settings.LANGUAGE_CODE
-        found += [Recipient(address=a, language=language) for a in policy.address_list]
+        if incident["priority"] in (policy.duty_manager_priorities or []) and desk.duty_manager_id:
+            found.append(Recipient.of(desk.duty_manager))
+
+        def extra() -> list[Recipient]:
+            people = [Recipient.of(u) for u in policy.escalation_users.all() if u.is_active]
+            for other in policy.escalation_groups.all():
+                people += _group_recipients(other)
+            language = desk.language or settings.LANGUAGE_CODE
+            return people + [Recipient(address=a, language=language) for a in policy.address_list]
+
+        found += _memo(batch, ("policy", policy.pk, desk.pk), extra)
     unique, seen = [], set()
     for r in found:
         if r.address and r.address.lower() not in seen:
@@ -68,14 +138,17 @@ def dedupe_key(kind: str, timer, address: str) -> str:
     return f"sla:{timer.pk}:{kind}:{timer.cycle}:t{timer.target_seconds}:{address.lower()}"[:255]
 
 
-def context(kind: str, timer, figs) -> dict:
-    incident = timer.incident
-    zone = ZoneInfo(incident.desk.time_zone or settings.TIME_ZONE)
+def context(kind: str, timer, batch: _Batch) -> dict:
+    incident = batch.incidents[timer.incident_id]
+    desk = batch.desks[incident["desk_id"]]
+    group = batch.groups.get(incident["assignment_group_id"])
+    assignee = batch.users.get(incident["assigned_to_id"])
+    zone = _memo(batch, ("zone", desk.pk), lambda: ZoneInfo(desk.time_zone or settings.TIME_ZONE))
     due = timer.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if timer.due_at else ""
     return {
-        "number": incident.number,
-        "short_description": incident.short_description,
-        "priority": incident.priority,
+        "number": incident["number"],
+        "short_description": incident["short_description"],
+        "priority": incident["priority"],
         "metric": timer.metric,
         "kind": timer.kind,
         "policy": timer.policy.name,
@@ -83,37 +156,51 @@ def context(kind: str, timer, figs) -> dict:
         "warn_percent": timer.warn_percent,
         "due_at": due,
         "time_zone": str(zone),
-        "group": str(incident.assignment_group) if incident.assignment_group_id else "",
-        "assignee": str(incident.assigned_to) if incident.assigned_to_id else "",
-        "agent_url": f"{settings.SITE_URL}{incident.get_absolute_url()}",
+        "group": str(group) if group is not None else "",
+        "assignee": str(assignee) if assignee is not None else "",
+        "agent_url": batch.agent_url.format(incident["number"]),
     }
 
 
 def sla_events(events) -> int:
     """Write the outbox rows of a sweep batch's (kind, timer, figures) events; returns how many."""
+    if not events:
+        return 0
+    batch = _Batch.load(events)
     rows = []
     now = timezone.now()
-    for kind, timer, figs in events:
-        ctx = context(kind, timer, figs)
-        for r in recipients(kind, timer):
+    for kind, timer, _figs in events:
+        ctx = context(kind, timer, batch)
+        for r in recipients(kind, timer, batch):
+            # Defaults of the model are spelled out: this bypasses the ORM (see slm.bulk).
             rows.append(
-                Notification(
-                    recipient_id=r.user_id,
-                    address=r.address,
-                    language=r.language,
-                    template=f"sla_{kind}",
-                    context=ctx,
-                    dedupe_key=dedupe_key(kind, timer, r.address),
-                    thread=timer.incident.number,
-                    created_at=now,
-                    next_attempt_at=now,
+                (
+                    Channel.EMAIL, r.user_id, r.address, r.language, f"sla_{kind}", ctx,
+                    dedupe_key(kind, timer, r.address), ctx["number"], Status.PENDING, 0, now, "", "", now,
                 )
-            )
-    if not rows:
-        return 0
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    transaction.on_commit(lambda: _enqueue_delivery(len(rows)))
+            )  # fmt: skip
+    insert_rows(Notification, NOTIFICATION_FIELDS, rows, ignore_conflicts=True)
+    if rows:
+        transaction.on_commit(lambda: _enqueue_delivery(len(rows)))
     return len(rows)
+
+
+NOTIFICATION_FIELDS = (
+    "channel",
+    "recipient",
+    "address",
+    "language",
+    "template",
+    "context",
+    "dedupe_key",
+    "thread",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "message_id",
+    "created_at",
+)
 
 
 def _enqueue_delivery(count: int) -> None:

@@ -472,14 +472,14 @@ def _retarget(
         )
 
 
-def refresh(timer: SlaTimer, at: datetime) -> None:
+def refresh(timer: SlaTimer, at: datetime, figs: bt.TimerFigures | None = None) -> None:
     """Recompute the stored figures of a timer from its segments (no notification here).
 
     Thresholds that the replayed figures say are no longer reached (a longer target after a
     priority change, a holiday added to the calendar) are cleared so that they can be reached,
     and notified, again.
     """
-    figs = figures(timer, at)
+    figs = figs or figures(timer, at)
     timer.elapsed_seconds = max(0, math.floor(figs.elapsed.total_seconds()))
     timer.elapsed_at = timer.stopped_at or at
     timer.due_at, timer.warning_at = figs.due_at, figs.warning_at
@@ -761,7 +761,7 @@ def _enqueue_checks(due: Iterable[tuple[int, datetime]]) -> None:
 
 
 def sweep_timers(
-    *, now: datetime | None = None, batch_size: int = 500, ids: Sequence[int] | None = None
+    *, now: datetime | None = None, batch_size: int = 1000, ids: Sequence[int] | None = None
 ) -> dict:
     """Record every warning and breach that is due, exactly once; returns counts.
 
@@ -787,30 +787,7 @@ def sweep_timers(
             )
             if not claimed:
                 break
-            timers = list(
-                SlaTimer.objects.filter(pk__in=claimed)
-                .select_related(
-                    "policy",
-                    "calendar",
-                    "incident",
-                    "incident__assigned_to",
-                    "incident__assignment_group",
-                    "incident__assignment_group__manager",
-                    "incident__assignment_group__desk",
-                    "incident__desk",
-                    "incident__desk__duty_manager",
-                    "incident__caller",
-                )
-                .prefetch_related(
-                    "segments",
-                    "calendar__hours",
-                    "calendar__holidays",
-                    "incident__assignment_group__members",
-                    "policy__escalation_users",
-                    "policy__escalation_groups__members",
-                    "policy__escalation_groups__desk",
-                )
-            )
+            timers = _load_for_sweep(claimed)
             events = []
             for timer in timers:
                 figs = figures(timer, now_)
@@ -824,12 +801,12 @@ def sweep_timers(
                 elif timer.warned_at is None and figs.warning_at is not None and figs.warning_at <= now_:
                     timer.warned_at = figs.warning_at
                     kind = "warning"
-                refresh(timer, now_)
+                refresh(timer, now_, figs)
                 timer.version += 1
                 timer.updated_at = now_
                 if kind:
                     events.append((kind, timer, figs))
-            SlaTimer.objects.bulk_update(timers, _SAVE_FIELDS)
+            _bulk_save_checked(timers)
             if events:
                 _sweep_timeline(events)
                 totals["notifications"] += notify.sla_events(events)
@@ -841,41 +818,121 @@ def sweep_timers(
     return totals
 
 
+@dataclass(frozen=True)
+class _Seg:
+    """A segment as the sweep reads it: a tuple, not a model instance (thousands per batch)."""
+
+    pk: int
+    kind: str
+    start: datetime
+    end: datetime | None
+    reason: str
+
+
+def _load_for_sweep(ids: Sequence[int]) -> list[SlaTimer]:
+    """Claimed timers with their segments, policies and calendars, in five queries and without a
+    model instance per segment or per related row (shared policy and calendar objects)."""
+    timers = list(SlaTimer.objects.filter(pk__in=ids))
+    segments: dict[int, list[_Seg]] = {}
+    rows = TimerSegment.objects.filter(timer_id__in=ids).values_list(
+        "timer_id", "pk", "kind", "start", "end", "reason"
+    )
+    for timer_id, pk, kind, start, end, reason in rows.order_by("start", "pk"):
+        segments.setdefault(timer_id, []).append(_Seg(pk, kind, start, end, reason))
+    policies = SlaPolicy.objects.in_bulk({t.policy_id for t in timers})
+    calendars = BusinessCalendar.objects.prefetch_related("hours", "holidays").in_bulk(
+        {t.calendar_id for t in timers}
+    )
+    for timer in timers:
+        timer._segs = segments.get(timer.pk, [])
+        # Shared instances through the field cache: no per-row copies.
+        SlaTimer.policy.field.set_cached_value(timer, policies[timer.policy_id])
+        SlaTimer.calendar.field.set_cached_value(timer, calendars[timer.calendar_id])
+    return timers
+
+
+# What a sweep changes on a timer (policy, calendar and target never change there).
+_SWEEP_FIELDS = (
+    ("state", "varchar"),
+    ("due_at", "timestamptz"),
+    ("warning_at", "timestamptz"),
+    ("next_check_at", "timestamptz"),
+    ("elapsed_seconds", "integer"),
+    ("elapsed_at", "timestamptz"),
+    ("warned_at", "timestamptz"),
+    ("breached_at", "timestamptz"),
+    ("version", "integer"),
+    ("updated_at", "timestamptz"),
+)
+
+
+def _bulk_save_checked(timers: Sequence[SlaTimer]) -> None:
+    """Save the sweep's fields of many timers in one statement.
+
+    Django's ``bulk_update`` builds a CASE expression per field and row, which costs seconds per
+    thousand rows; PostgreSQL gets one ``UPDATE … FROM (VALUES …)`` instead.
+    """
+    if not timers:
+        return
+    from django.db import connection
+
+    table = SlaTimer._meta.db_table
+    names = [name for name, _type in _SWEEP_FIELDS]
+    rows = [(t.pk, *[getattr(t, name) for name in names]) for t in timers]
+    if connection.vendor == "postgresql":
+        from psycopg2.extras import execute_values
+
+        assignments = ", ".join(f'"{name}" = v."{name}"::{kind}' for name, kind in _SWEEP_FIELDS)
+        columns = ", ".join(["id", *[f'"{name}"' for name in names]])
+        with connection.cursor() as cursor:
+            execute_values(
+                cursor.cursor,
+                f'UPDATE "{table}" AS t SET {assignments} FROM (VALUES %s) AS v({columns}) WHERE t.id = v.id',
+                rows,
+                page_size=1000,
+            )
+    else:
+        assignments = ", ".join(f'"{name}" = %s' for name in names)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f'UPDATE "{table}" SET {assignments} WHERE id = %s', [(*row[1:], row[0]) for row in rows]
+            )
+
+
 def _sweep_timeline(events) -> None:
     from incidents.models import IncidentTimelineEntry
+    from slm.bulk import insert_rows
 
     rows = []
+    texts: dict[tuple, str] = {}  # a batch has few distinct texts: translate each once
     for kind, timer, _figs in events:
         at = timer.breached_at if kind == "breach" else timer.warned_at
-        text = (
-            _("%(metric)s target breached (%(target)s, %(policy)s).")
-            if kind == "breach"
-            else _("%(metric)s target at %(percent)s %% (%(target)s, %(policy)s).")
-        ) % {
-            "metric": metric_label(timer.metric),
-            "target": format_duration(timer.target_seconds),
+        key = (kind, timer.metric, timer.target_seconds, timer.policy_id, timer.warn_percent)
+        if key not in texts:
+            texts[key] = (
+                _("%(metric)s target breached (%(target)s, %(policy)s).")
+                if kind == "breach"
+                else _("%(metric)s target at %(percent)s %% (%(target)s, %(policy)s).")
+            ) % {
+                "metric": metric_label(timer.metric),
+                "target": format_duration(timer.target_seconds),
+                "policy": timer.policy.name,
+                "percent": timer.warn_percent,
+            }
+        data = {
+            "event": kind,
+            "timer": timer.pk,
+            "kind": timer.kind,
+            "metric": timer.metric,
+            "cycle": timer.cycle,
             "policy": timer.policy.name,
-            "percent": timer.warn_percent,
+            "target_seconds": timer.target_seconds,
+            "due_at": timer.due_at.isoformat() if timer.due_at else None,
         }
-        rows.append(
-            IncidentTimelineEntry(
-                ticket_id=timer.incident_id,
-                kind=TimelineKind.SLA,
-                body=text,
-                created_at=at,
-                data={
-                    "event": kind,
-                    "timer": timer.pk,
-                    "kind": timer.kind,
-                    "metric": timer.metric,
-                    "cycle": timer.cycle,
-                    "policy": timer.policy.name,
-                    "target_seconds": timer.target_seconds,
-                    "due_at": timer.due_at.isoformat() if timer.due_at else None,
-                },
-            )
-        )
-    IncidentTimelineEntry.objects.bulk_create(rows)
+        rows.append((timer.incident_id, TimelineKind.SLA, False, None, texts[key], data, at))
+    insert_rows(
+        IncidentTimelineEntry, ("ticket", "kind", "is_public", "author", "body", "data", "created_at"), rows
+    )
 
 
 def due_soon(within_seconds: float, *, limit: int = 1000) -> list[tuple[int, datetime]]:
