@@ -37,11 +37,15 @@ def test_seed_is_idempotent_and_returns_services(clock):
 def test_demo_policies_give_realistic_timers(clock):
     base, result = seed_twice()
     alice = base["users"]["alice"]
-    p1 = make_incident(alice, service=result["services"]["VPN"], impact=1, urgency=1, desk=base["desks"]["it"])
+    p1 = make_incident(
+        alice, service=result["services"]["VPN"], impact=1, urgency=1, desk=base["desks"]["it"]
+    )
     resolution = SlaTimer.objects.get(incident=p1, metric="resolution")
     assert resolution.policy.name == "IT critical (P1/P2) 24×7"
     assert resolution.due_at == datetime(2026, 3, 2, 12, tzinfo=UTC)  # 4 h around the clock
-    password = make_incident(alice, category=base["categories"]["Access > Password"], desk=base["desks"]["it"])
+    password = make_incident(
+        alice, category=base["categories"]["Access > Password"], desk=base["desks"]["it"]
+    )
     assert SlaTimer.objects.get(incident=password, metric="resolution").target_seconds == 6 * 3600
     p3 = make_incident(alice, impact=2, urgency=2, desk=base["desks"]["it"])
     timer = SlaTimer.objects.get(incident=p3, metric="resolution")
