@@ -218,11 +218,15 @@ def _switch(timer: SlaTimer, kind: str, at: datetime, reason: str = "") -> None:
         if current.start >= at:
             # Zero-length: re-label instead of leaving an empty segment behind.
             current.kind, current.reason = kind, reason
-            current.save(update_fields=["kind", "reason"])
+            if current.pk:
+                current.save(update_fields=["kind", "reason"])
             return
         current.end = at
-        current.save(update_fields=["end"])
-    seg = TimerSegment.objects.create(timer=timer, kind=kind, start=at, reason=reason[:100])
+        if current.pk:
+            current.save(update_fields=["end"])
+    seg = TimerSegment(timer=timer, kind=kind, start=at, reason=reason[:100])
+    if timer.pk:
+        seg.save()
     _segments(timer).append(seg)
 
 
@@ -230,7 +234,8 @@ def _close(timer: SlaTimer, at: datetime) -> None:
     current = _open_segment(timer)
     if current is not None:
         current.end = max(at, current.start)
-        current.save(update_fields=["end"])
+        if current.pk:
+            current.save(update_fields=["end"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,20 +273,21 @@ class _Changes:
 
     def __init__(self, incident) -> None:
         self.incident = incident
+        # Keyed by object identity: new timers have no primary key until they are inserted.
         self.touched: dict[int, SlaTimer] = {}
         self.entries: list[dict] = []
 
     def touch(self, timer: SlaTimer) -> None:
-        self.touched[timer.pk] = timer
+        self.touched[id(timer)] = timer
 
     def note(self, event: str, timer: SlaTimer, at: datetime, body: str, **extra) -> None:
         self.entries.append(
             {
                 "at": at,
                 "body": body,
+                "timer": timer,  # its pk is filled in when the entry is written
                 "data": {
                     "event": event,
-                    "timer": timer.pk,
                     "kind": timer.kind,
                     "metric": timer.metric,
                     "cycle": timer.cycle,
@@ -326,7 +332,8 @@ def _start_timer(
     if not seconds:
         return None
     policy = loaded.policy
-    timer = SlaTimer.objects.create(
+    # Not inserted yet: apply_event inserts new timers and their segments in bulk at the end.
+    timer = SlaTimer(
         incident=incident,
         kind=policy.kind,
         metric=metric,
@@ -543,7 +550,7 @@ def _write_entries(incident_id: int, entries: Sequence[dict]) -> None:
                 ticket_id=incident_id,
                 kind=TimelineKind.SLA,
                 body=e["body"],
-                data=e["data"],
+                data={"timer": e["timer"].pk, **e["data"]},
                 created_at=e["at"],
             )
             for e in entries
@@ -561,11 +568,12 @@ def _pausing(loaded: LoadedPolicy | None, timer: SlaTimer, moment: Moment) -> bo
 
 
 def _load_timers(incident) -> list[SlaTimer]:
+    # Calendar hours and holidays are not prefetched: calendar_of() caches them per version.
     return list(
         SlaTimer.objects.filter(incident=incident)
         .exclude(state=TimerState.CANCELLED)
         .select_related("policy", "calendar")
-        .prefetch_related("segments", "calendar__hours", "calendar__holidays")
+        .prefetch_related("segments")
         .order_by("cycle", "id")
     )
 
@@ -589,23 +597,17 @@ def apply_event(
     policies = load_policies() if policies is None else policies
     rules = [p.rule for p in policies.values()]
     changes = _Changes(incident)
-    timers = _load_timers(incident)  # every non-cancelled timer, oldest cycle first
+    # Every non-cancelled timer, oldest cycle first (a new incident has none: no query).
+    timers = [] if event == "created" else _load_timers(incident)
 
     def start(loaded: LoadedPolicy, metric: str, when: datetime) -> None:
         cycle = 1 + max(
             (t.cycle for t in timers if t.kind == loaded.policy.kind and t.metric == metric), default=0
         )
-        # Cancelled timers are not in ``timers`` but still hold their cycle number.
-        taken = SlaTimer.objects.filter(incident=incident, kind=loaded.policy.kind, metric=metric).aggregate(
-            m=Max("cycle")
-        )["m"]
-        cycle = max(cycle, (taken or 0) + 1)
-        # The previous timer of this metric must be stopped in the database first (one counting
-        # timer per metric is a constraint).
-        for done in list(changes.touched.values()):
-            if not done.is_active and done.kind == loaded.policy.kind and done.metric == metric:
-                refresh(done, at)
-                _save(done, at)
+        if event != "created":
+            # Cancelled timers are not in ``timers`` but still hold their cycle number.
+            taken = SlaTimer.objects.filter(incident=incident, kind=loaded.policy.kind, metric=metric)
+            cycle = max(cycle, (taken.aggregate(m=Max("cycle"))["m"] or 0) + 1)
         timer = _start_timer(
             incident, loaded, metric, at=when, cycle=cycle, priority=moment.facts.priority, changes=changes
         )
@@ -701,10 +703,24 @@ def apply_event(
             timer.is_paused = should_pause
             changes.touch(timer)
 
-    # 4. Replay the figures of what changed and save.
+    # 4. Replay the figures of what changed and save: updates first (a stopped timer frees its
+    # metric for the new cycle under the one-active-timer constraint), then the new timers and
+    # their segments in two bulk inserts.
+    new = []
     for timer in changes.touched.values():
         refresh(timer, at)
-        _save(timer, at)
+        if timer.pk is None:
+            new.append(timer)
+        else:
+            _save(timer, at)
+    if new:
+        SlaTimer.objects.bulk_create(new)
+        segments = []
+        for timer in new:
+            for seg in _segments(timer):
+                seg.timer = timer
+                segments.append(seg)
+        TimerSegment.objects.bulk_create(segments)
     if write_timeline and changes.entries:
         _write_entries(incident.pk, changes.entries)
     return list(changes.touched.values())
@@ -726,21 +742,20 @@ def on_incident_event(sender, *, incident, event: str, by=None, data=None, **kwa
     if event == "reopened":
         return  # handled with its state_changed event (data["reopened"])
     at = _event_instant(incident, event, data)
-    apply_event(incident, event, moment_of(incident, at), data=data, by=by)
-    _schedule_precise_checks(incident)
+    touched = apply_event(incident, event, moment_of(incident, at), data=data, by=by)
+    _schedule_precise_checks(touched)
 
 
-def _schedule_precise_checks(incident) -> None:
-    """Promptness only: an ETA task for a check due before the next sweep."""
-    window = getattr(settings, "SLA_SWEEP_SECONDS", 60)
+def _schedule_precise_checks(timers: Iterable[SlaTimer]) -> None:
+    """Promptness only: an ETA task for a check that falls due before the next sweep."""
     if not getattr(settings, "SLA_ETA_TASKS", True):
         return
-    now = timezone.now()
-    due = list(
-        SlaTimer.objects.filter(
-            incident=incident, state__in=CHECKED_STATES, next_check_at__lte=now + timedelta(seconds=window)
-        ).values_list("pk", "next_check_at")
-    )
+    horizon = timezone.now() + timedelta(seconds=getattr(settings, "SLA_SWEEP_SECONDS", 60))
+    due = [
+        (t.pk, t.next_check_at)
+        for t in timers
+        if t.state in CHECKED_STATES and t.next_check_at is not None and t.next_check_at <= horizon
+    ]
     if due:
         transaction.on_commit(lambda: _enqueue_checks(due))
 
