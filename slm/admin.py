@@ -181,3 +181,25 @@ class TimerSegmentAdmin(ReadOnlyAdmin):
     list_display = ("timer", "kind", "start", "end", "reason")
     list_select_related = ("timer",)
     readonly_fields = [f.name for f in TimerSegment._meta.fields]
+
+
+@admin.register(CalendarHours)
+class CalendarHoursAdmin(admin.ModelAdmin):
+    list_display = ("calendar", "weekday", "start", "end")
+    list_filter = ("calendar", "weekday")
+    list_select_related = ("calendar",)
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ("calendar", "date", "name", "recurring")
+    list_filter = ("calendar", "recurring")
+    list_select_related = ("calendar",)
+    search_fields = ("name",)
+
+
+@admin.register(SlaTarget)
+class SlaTargetAdmin(admin.ModelAdmin):
+    list_display = ("policy", "metric", "priority", "target_minutes")
+    list_filter = ("policy", "metric")
+    list_select_related = ("policy",)
