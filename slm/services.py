@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.choices import TimelineKind
-from incidents.choices import State
+from incidents.choices import HoldReason, State
 from slm import businesstime as bt
 from slm.choices import CHECKED_STATES, AgreementKind, Metric, SegmentKind, TimerState
 from slm.models import BusinessCalendar, Holiday, SlaPolicy, SlaTimer, TimerSegment
@@ -131,7 +131,13 @@ class TimerView:
 
     @property
     def pauses(self) -> list[tuple[datetime, datetime | None, str]]:
-        return [(s.start, s.end, s.reason) for s in _segments(self.timer) if s.kind == SegmentKind.PAUSED]
+        """(start, end or None, reason label) of every pause."""
+        labels = dict(HoldReason.choices)
+        return [
+            (s.start, s.end, s.reason if s.reason == "resolved" else str(labels.get(s.reason, s.reason)))
+            for s in _segments(self.timer)
+            if s.kind == SegmentKind.PAUSED
+        ]
 
 
 def view(timer: SlaTimer, now: datetime | None = None) -> TimerView:
@@ -304,17 +310,18 @@ def metric_label(metric: str) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """Business durations for people: "3 h 05 min", "2 d 4 h" (a day = 24 business hours)."""
+    """Business durations for people: "45 min", "3 h 05 min", "39 h".
+
+    Never in days: a "day" of business time depends on the calendar (13 h on 05:00-18:00), so
+    hours are the unit everyone reads the same way.
+    """
     seconds = int(abs(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
+    hours, rest = divmod(seconds, 3600)
     minutes = rest // 60
-    if days:
-        return _("%(d)d d %(h)d h") % {"d": days, "h": hours} if hours else _("%(d)d d") % {"d": days}
+    if hours and minutes:
+        return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
     if hours:
-        return (
-            _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes} if minutes else _("%(h)d h") % {"h": hours}
-        )
+        return _("%(h)d h") % {"h": hours}
     return _("%(m)d min") % {"m": minutes}
 
 
