@@ -45,8 +45,12 @@ def _schedule(*, calendar_id: int | None = None, policy_id: int | None = None) -
 
 def _bump(model, pk: int) -> None:
     from django.db.models import F
+    from django.utils import timezone
 
-    model.objects.filter(pk=pk).update(version=F("version") + 1)
+    changes = {"version": F("version") + 1}
+    if model is BusinessCalendar:
+        changes["changed_at"] = timezone.now()
+    model.objects.filter(pk=pk).update(**changes)
 
 
 def calendar_saved(sender, instance, created=False, raw=False, **kwargs) -> None:

@@ -120,6 +120,9 @@ class BusinessCalendar(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # With the id and version, identifies one state of the calendar for in-process caches (an id
+    # can be reused after a delete on SQLite; a timestamp of creation or last edit cannot).
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -145,8 +148,14 @@ class BusinessCalendar(models.Model):
         return bt.Calendar.from_hours(self.time_zone, weekly, holidays=fixed, yearly_holidays=yearly)
 
     def bump_version(self) -> None:
-        BusinessCalendar.objects.filter(pk=self.pk).update(version=models.F("version") + 1)
-        self.refresh_from_db(fields=["version"])
+        BusinessCalendar.objects.filter(pk=self.pk).update(
+            version=models.F("version") + 1, changed_at=timezone.now()
+        )
+        self.refresh_from_db(fields=["version", "changed_at"])
+
+    @property
+    def cache_key(self) -> tuple:
+        return (self.pk, self.version, self.changed_at)
 
 
 class CalendarHours(models.Model):

@@ -57,12 +57,12 @@ OPEN_STATES = (State.NEW, State.IN_PROGRESS, State.ON_HOLD)
 # Calendars and figures
 # --------------------------------------------------------------------------------------------
 
-_CALENDARS: dict[tuple[int, int], bt.Calendar] = {}
+_CALENDARS: dict[tuple, bt.Calendar] = {}
 
 
 def calendar_of(calendar: BusinessCalendar) -> bt.Calendar:
-    """The pure calendar for a calendar row, cached per (id, version) in this process."""
-    key = (calendar.pk, calendar.version)
+    """The pure calendar for a calendar row, cached per (id, version, changed_at) in this process."""
+    key = calendar.cache_key
     cached = _CALENDARS.get(key)
     if cached is None:
         if len(_CALENDARS) > 256:
@@ -1184,7 +1184,7 @@ def calendar_changed(calendar: BusinessCalendar) -> None:
     from slm import hooks
 
     hooks.calendar_saved(BusinessCalendar, calendar)
-    calendar.refresh_from_db(fields=["version"])
+    calendar.refresh_from_db(fields=["version", "changed_at"])
 
 
 # --------------------------------------------------------------------------------------------
