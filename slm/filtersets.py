@@ -5,8 +5,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Desk
-from slm.choices import AgreementKind, Metric, TimerState
-from slm.models import BusinessCalendar, Service, SlaPolicy, SlaTimer
+from slm.choices import AgreementKind
+from slm.models import BusinessCalendar, Service, SlaPolicy
 
 
 class ServiceFilterSet(django_filters.FilterSet):
@@ -42,14 +42,4 @@ class PolicyFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = SlaPolicy
-        fields = []
-
-
-class TimerFilterSet(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(label=_("State"), choices=TimerState.choices)
-    metric = django_filters.ChoiceFilter(label=_("Metric"), choices=Metric.choices)
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=AgreementKind.choices)
-
-    class Meta:
-        model = SlaTimer
         fields = []

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -575,10 +576,13 @@ def _pausing(loaded: LoadedPolicy | None, timer: SlaTimer, moment: Moment) -> bo
 
 
 def _load_timers(incident) -> list[SlaTimer]:
-    # Calendar hours and holidays are not prefetched: calendar_of() caches them per version.
+    # Locked: a sweep or recompute holding one of them finishes first, and we read its result
+    # (they never wait for us: see _claim). Calendar hours and holidays are not prefetched:
+    # calendar_of() caches them per version.
     return list(
         SlaTimer.objects.filter(incident=incident)
         .exclude(state=TimerState.CANCELLED)
+        .select_for_update(of=("self",))
         .select_related("policy", "calendar")
         .prefetch_related("segments")
         .order_by("cycle", "id")
@@ -802,11 +806,7 @@ def sweep_timers(
             qs = SlaTimer.objects.filter(state__in=CHECKED_STATES, next_check_at__lte=now_)
             if ids is not None:
                 qs = qs.filter(pk__in=ids)
-            claimed = list(
-                qs.order_by("next_check_at")
-                .select_for_update(skip_locked=True)
-                .values_list("pk", flat=True)[:batch_size]
-            )
+            claimed = _claim(qs.order_by("next_check_at"), batch_size)
             if not claimed:
                 break
             timers = _load_for_sweep(claimed)
@@ -849,6 +849,20 @@ class _Seg:
     start: datetime
     end: datetime | None
     reason: str
+
+
+def _claim(qs: QuerySet, limit: int | None = None) -> list[int]:
+    """Lock timers *and their incidents*, skipping any row somebody else holds.
+
+    Lock order: an incident operation locks the incident, then (in ``apply_event``) its timers.
+    Background work that rewrites timers also writes timeline rows, whose foreign key needs a
+    share lock on the incident; taking both locks up front with SKIP LOCKED means it never waits
+    for an incident operation (that incident's timers are simply left for the next run), so the
+    two can never deadlock.
+    """
+    qs = qs.select_related("incident").select_for_update(skip_locked=True, of=("self", "incident"))
+    qs = qs.only("id", "incident__id")
+    return [t.pk for t in (qs[:limit] if limit else qs)]
 
 
 def _load_for_sweep(ids: Sequence[int]) -> list[SlaTimer]:
@@ -997,43 +1011,57 @@ def recompute_timers(
         targets = tuple((t.metric, t.priority, t.target_minutes) for t in policy.targets.all())
         loaded = LoadedPolicy(policy, rule_of(policy), targets)
     done = 0
-    for offset in range(0, len(ids), batch_size):
-        chunk = ids[offset : offset + batch_size]
-        with transaction.atomic():
-            now = timezone.now()
-            locked = list(
-                SlaTimer.objects.filter(pk__in=chunk).select_for_update().values_list("pk", flat=True)
-            )
-            timers = (
-                SlaTimer.objects.filter(pk__in=locked)
-                .select_related("policy", "calendar", "incident")
-                .prefetch_related("segments", "calendar__hours", "calendar__holidays")
-            )
-            entries: dict[int, list[dict]] = {}
-            for timer in timers:
-                if not timer.is_active:
-                    continue
-                changes = _Changes(timer.incident)
-                if loaded is not None:
-                    seconds = (
-                        loaded.target_seconds(timer.metric, timer.priority) if policy.is_active else None
-                    )
-                    if not seconds:
-                        _cancel(timer, now, changes, _("the policy changed"))
-                    else:
-                        old_calendar = timer.calendar_id
-                        _retarget(timer, loaded, seconds, timer.priority, now, changes)
-                        if timer.calendar_id != old_calendar:
-                            timer.calendar = BusinessCalendar.objects.prefetch_related(
-                                "hours", "holidays"
-                            ).get(pk=timer.calendar_id)
-                refresh(timer, now)
-                _save(timer, now)
-                if changes.entries:
-                    entries.setdefault(timer.incident_id, []).extend(changes.entries)
-                done += 1
-            for incident_id, rows in entries.items():
-                _write_entries(incident_id, rows)
+    pending = ids
+    for attempt in range(6):
+        if attempt:
+            time.sleep(0.2 * attempt)  # timers of incidents being edited right now: try again
+        skipped: list[int] = []
+        for offset in range(0, len(pending), batch_size):
+            chunk = pending[offset : offset + batch_size]
+            done += _recompute_chunk(chunk, loaded, policy, skipped)
+        pending = skipped
+        if not pending:
+            break
+    if pending:
+        log.warning("SLA recompute left %d timers locked by incident operations", len(pending))
+    return done
+
+
+def _recompute_chunk(chunk: list[int], loaded, policy, skipped: list[int]) -> int:
+    """Recompute the timers of ``chunk`` that can be locked now; the others go to ``skipped``."""
+    done = 0
+    with transaction.atomic():
+        now = timezone.now()
+        locked = _claim(SlaTimer.objects.filter(pk__in=chunk).order_by("pk"))
+        skipped.extend(sorted(set(chunk) - set(locked)))
+        timers = (
+            SlaTimer.objects.filter(pk__in=locked)
+            .select_related("policy", "calendar", "incident")
+            .prefetch_related("segments", "calendar__hours", "calendar__holidays")
+        )
+        entries: dict[int, list[dict]] = {}
+        for timer in timers:
+            if not timer.is_active:
+                continue
+            changes = _Changes(timer.incident)
+            if loaded is not None:
+                seconds = loaded.target_seconds(timer.metric, timer.priority) if policy.is_active else None
+                if not seconds:
+                    _cancel(timer, now, changes, _("the policy changed"))
+                else:
+                    old_calendar = timer.calendar_id
+                    _retarget(timer, loaded, seconds, timer.priority, now, changes)
+                    if timer.calendar_id != old_calendar:
+                        timer.calendar = BusinessCalendar.objects.prefetch_related("hours", "holidays").get(
+                            pk=timer.calendar_id
+                        )
+            refresh(timer, now)
+            _save(timer, now)
+            if changes.entries:
+                entries.setdefault(timer.incident_id, []).extend(changes.entries)
+            done += 1
+        for incident_id, rows in entries.items():
+            _write_entries(incident_id, rows)
     return done
 
 
