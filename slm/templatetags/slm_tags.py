@@ -42,3 +42,21 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def sla_views(incident):
+    """The incident's counting SLA timers as views (remaining time, colour), soonest first.
+
+    Uses the prefetched ``sla_timers`` (``slm.services.timers_prefetch(active_only=True)``):
+    no query per row in a queue.
+    """
+    from django.utils import timezone
+
+    from slm import services
+
+    now = timezone.now()
+    views = [
+        services.view(t, now) for t in services.current_timers(incident.sla_timers.all()) if t.kind == "sla"
+    ]
+    return sorted(views, key=lambda v: (v.timer.is_paused, v.remaining_seconds))

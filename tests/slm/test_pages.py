@@ -134,3 +134,31 @@ def test_sla_notifications_render_in_the_recipients_language(clock, policy, desk
         assert "Lösning" in subject or "lösning" in subject
     else:
         assert subject == f"[{incident.number}] SLA breached: Resolution target missed (P5)"
+
+
+def test_queue_badges_partial_for_the_incident_queue(clock, policy, desk, end_user):
+    from django.template.loader import render_to_string
+
+    from incidents.models import Incident
+
+    make_incident(end_user)
+    clock.advance(hours=2)
+    incident = Incident.objects.prefetch_related(services.timers_prefetch(active_only=True)).get()
+    html = render_to_string("agent/slm/_queue_badges.html", {"incident": incident})
+    assert "Response: 1 h overdue" in html and "Resolution: 6 h" in html
+
+
+def test_with_next_due_sorts_a_queue_breaching_soonest(clock, policy, desk, end_user, agent):
+    from django.db.models import F
+
+    from incidents.models import Incident
+
+    later = make_incident(end_user)  # P5: response due 10:00 local
+    clock.advance(minutes=30)
+    paused = make_incident(end_user)
+    incidents.add_comment(paused, by=agent, body="?", public=True)
+    incidents.put_on_hold(paused, by=agent, hold_reason=HoldReason.AWAITING_CALLER, comment="?")
+    sooner = make_incident(end_user, impact=1, urgency=1)  # P1: response due 09:45 local
+    queue = services.with_next_due(Incident.objects.all()).order_by(F("next_due").asc(nulls_last=True), "-id")
+    assert [i.number for i in queue] == [sooner.number, later.number, paused.number]
+    assert queue[0].next_due == utc(2026, 3, 2, 8, 45)
