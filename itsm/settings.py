@@ -246,6 +246,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.auto_close_resolved",
         "schedule": env_float("INCIDENT_AUTO_CLOSE_SWEEP_SECONDS", 900.0),
     },
+    "slm-sweep-timers": {
+        "task": "slm.tasks.sweep_timers",
+        "schedule": env_float("SLA_SWEEP_SECONDS", 60.0),
+    },
 }
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -383,3 +387,6 @@ CELERY_BEAT_SCHEDULE["problems-detect-trends"] = {
     "task": "problems.tasks.detect_trends",
     "schedule": crontab(hour=3, minute=15),
 }
+# SLA timers: the sweep period (seconds) and exact-time ETA checks for what falls due before it.
+SLA_SWEEP_SECONDS = env_float("SLA_SWEEP_SECONDS", 60.0)
+SLA_ETA_TASKS = env_bool("SLA_ETA_TASKS", True)

@@ -28,6 +28,8 @@ urlpatterns = [
     path("", include("incidents.urls_major")),
     path("api/v1/", include("incidents.api.major_urls")),
     path("api/v1/", include("incidents.api.urls")),
+    path("", include("slm.urls")),
+    path("api/v1/", include("slm.api.urls")),
     path("api/v1/", include("core.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
