@@ -288,6 +288,8 @@ SPECTACULAR_SETTINGS = {
         "ChangeApprovalStateEnum": "changes.choices.ApprovalState",
         "ChangeRiskEnum": "changes.choices.Risk",
         "KnowledgeArticleStateEnum": "knowledge.choices.ArticleState",
+        "TimelineKindEnum": "core.choices.TimelineKind",
+        "SlaAgreementKindEnum": "slm.choices.AgreementKind",
         "ImpactUrgencyEnum": "incidents.choices.Impact",
         "IncidentStateEnum": "incidents.choices.State",
         "HoldReasonEnum": "incidents.choices.HoldReason",

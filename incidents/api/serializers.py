@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
@@ -30,7 +31,9 @@ from incidents import services
 from incidents.choices import ContactChannel, HoldReason, Impact, ResolutionCode, State, Urgency
 from incidents.models import Attachment, Incident, IncidentTimelineEntry
 from incidents.rules import allowed_transitions
+from slm.api.serializers import IncidentTimerSerializer
 from slm.models import Service
+from slm.services import current_timers
 
 # Who may write what. Anything else in a request body is refused with a 400 naming the field,
 # rather than silently ignored.
@@ -336,6 +339,9 @@ class IncidentSerializer(UTCModelSerializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     is_major = serializers.BooleanField(read_only=True)
     allowed_transitions = serializers.SerializerMethodField()
+    timers = serializers.SerializerMethodField(
+        help_text="SLA/OLA timers of the incident (response, resolution, the current update cycle)."
+    )
 
     class Meta:
         model = Incident
@@ -379,6 +385,7 @@ class IncidentSerializer(UTCModelSerializer):
             "resolved_at",
             "closed_at",
             "last_reopened_at",
+            "timers",
         ]
         read_only_fields = [
             "id",
@@ -420,6 +427,13 @@ class IncidentSerializer(UTCModelSerializer):
     def get_allowed_transitions(self, obj: Incident) -> list[str]:
         """States the requesting user can move the incident to (end users use the actions)."""
         return allowed_transitions(obj.state) if self._is_agent() else []
+
+    @extend_schema_field(IncidentTimerSerializer(many=True))
+    def get_timers(self, obj: Incident) -> list[dict]:
+        # Lists prefetch the timers (slm.services.timers_prefetch) so this adds no query per row.
+        return IncidentTimerSerializer(
+            current_timers(obj.sla_timers.all()), many=True, context=self.context
+        ).data
 
     # --- write --------------------------------------------------------------------------------
 

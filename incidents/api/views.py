@@ -43,6 +43,7 @@ from incidents.api.serializers import (
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from incidents.rules import allowed_transitions
+from slm.services import timers_prefetch
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 IDEMPOTENCY_PENDING_SECONDS = 60
@@ -155,7 +156,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
-        return Incident.objects.visible_to(self.request.user).for_list()
+        return Incident.objects.visible_to(self.request.user).for_list().prefetch_related(timers_prefetch())
 
     def get_forbidden_filters(self, request) -> frozenset[str]:
         return frozenset() if is_agent(request.user) else AGENT_ONLY_FILTERS

@@ -57,7 +57,7 @@ class HolidaySerializer(serializers.ModelSerializer):
         fields = ["date", "name", "recurring"]
 
 
-class CalendarSerializer(serializers.ModelSerializer):
+class BusinessCalendarSerializer(serializers.ModelSerializer):
     """Hours and holidays are replaced as a whole when given on a write."""
 
     hours = CalendarHoursSerializer(many=True, required=False)

@@ -7,7 +7,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from core import roles
-from slm.api.serializers import CalendarSerializer, PolicySerializer, ServiceSerializer
+from slm.api.serializers import BusinessCalendarSerializer, PolicySerializer, ServiceSerializer
 from slm.filtersets import CalendarFilterSet, PolicyFilterSet, ServiceFilterSet
 from slm.models import BusinessCalendar, Service, SlaPolicy
 
@@ -45,7 +45,7 @@ class ServiceViewSet(_ProtectedDelete, viewsets.ModelViewSet):
 @extend_schema(tags=["service levels"])
 class CalendarViewSet(_ProtectedDelete, viewsets.ModelViewSet):
     queryset = BusinessCalendar.objects.prefetch_related("hours", "holidays")
-    serializer_class = CalendarSerializer
+    serializer_class = BusinessCalendarSerializer
     permission_classes = [ReadAgentsWriteServiceLevelManagers]
     filterset_class = CalendarFilterSet
 

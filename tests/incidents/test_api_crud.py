@@ -427,9 +427,10 @@ def test_list_runs_a_constant_number_of_queries_whatever_the_page_size(
             assigned_to=agent if i % 2 else None,
             parent=parent if i % 3 == 0 else None,
         )
-    for user, expected in ((agent, 5), (end_user, 6)):
+    for user, expected in ((agent, 6), (end_user, 7)):
         client = as_user(user)
-        # token, roles, the page, its people, its parents (+ the end user's organisation)
+        # token, roles, the page, its people, its parents, its SLA timers (+ the end user's
+        # organisation)
         assert _count_list_queries(client, 5) == expected
         assert _count_list_queries(client, 50) == expected
 
@@ -477,8 +478,8 @@ def test_create_through_the_api_costs_a_bounded_number_of_queries(
     }
     assert client.post(API, payload, format="json").status_code == 201  # warm-up
     # token, roles, caller, category, the view's savepoint, create_incident (16 on SQLite, where the
-    # number sequence is a counter row); the result is not read back
-    with django_assert_max_num_queries(22):
+    # number sequence is a counter row), SLA policy match and timers; the result is not read back
+    with django_assert_max_num_queries(26):
         assert client.post(API, payload, format="json").status_code == 201
 
 
@@ -496,3 +497,20 @@ def test_idempotency_key_in_flight_is_a_409(as_user, end_user, desk):
     response = as_user(end_user).post(API, payload, format="json", HTTP_IDEMPOTENCY_KEY="in-flight")
     assert response.status_code == 409
     assert Incident.objects.count() == 0
+
+
+def test_detail_includes_the_sla_timers(as_user, agent, end_user, desk):
+    from slm.models import BusinessCalendar, SlaPolicy, SlaTarget
+
+    calendar = BusinessCalendar.objects.create(name="24x7 test", time_zone="UTC", is_24x7=True)
+    policy = SlaPolicy.objects.create(name="All", order=1, calendar=calendar)
+    SlaTarget.objects.create(policy=policy, metric="response", target_minutes=30)
+    SlaTarget.objects.create(policy=policy, metric="resolution", target_minutes=240)
+    incident = make_incident(end_user)
+    body = as_user(agent).get(f"{API}{incident.number}/").json()
+    timers = {timer["metric"]: timer for timer in body["timers"]}
+    assert set(timers) == {"response", "resolution"}
+    assert timers["response"]["target_seconds"] == 30 * 60
+    assert timers["resolution"]["state"] == "running"
+    assert timers["resolution"]["breached"] is False
+    assert timers["resolution"]["due_at"] is not None
