@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -57,6 +57,7 @@ from incidents.forms import (
 )
 from incidents.models import Attachment, Incident
 from incidents.rules import allowed_transitions
+from slm.services import timers_prefetch, with_next_due
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -113,6 +114,8 @@ SORTS = {
     "-updated": ("-updated_at", "-id"),
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
+    "due": (),  # breaching soonest: see slm.services.with_next_due
+    "-due": (),
 }
 SORT_COLUMNS = [
     ("number", gettext_lazy("Number")),
@@ -120,6 +123,7 @@ SORT_COLUMNS = [
     ("state", gettext_lazy("State")),
     ("updated", gettext_lazy("Updated")),
     ("created", gettext_lazy("Age")),
+    ("due", gettext_lazy("SLA due")),
 ]
 NATURAL_SORT = {
     "number": "-number",
@@ -127,6 +131,7 @@ NATURAL_SORT = {
     "state": "state",
     "updated": "-updated",
     "created": "-created",
+    "due": "due",
 }
 
 
@@ -217,10 +222,21 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict:
     offset = (page - 1) * per_page
     if sort.lstrip("-") == "state":
         rows = _rows_by_state(qs, states, descending=sort.startswith("-"), offset=offset, limit=per_page + 1)
+    elif sort.lstrip("-") == "due":
+        # Breaching soonest: overdue first, then the earliest due instant; no running timer last.
+        next_due = (
+            F("next_due").desc(nulls_last=True)
+            if sort.startswith("-")
+            else F("next_due").asc(nulls_last=True)
+        )
+        ordered = with_next_due(qs.for_list()).order_by(next_due, "-id")
+        rows = list(ordered[offset : offset + per_page + 1])
     else:
         rows = list(qs.for_list().order_by(*SORTS[sort])[offset : offset + per_page + 1])
     has_next = len(rows) > per_page
     rows = rows[:per_page]
+    # The SLA column: every row's running timers in one query.
+    prefetch_related_objects(rows, timers_prefetch(active_only=True))
     _prepare_rows(rows)
 
     form = filterset.form

@@ -158,10 +158,29 @@ def test_full_page_has_htmx_filter_form_and_keyboard_search(signed_in, desk):
     assert "data-search" in html
 
 
-@pytest.mark.parametrize("view", ["mine", "group_unassigned", "open", "resolved"])
+@pytest.mark.parametrize(
+    ("view", "sort"),
+    [
+        ("mine", ""),
+        ("group_unassigned", ""),
+        ("open", ""),
+        ("resolved", ""),
+        ("open", "due"),
+        ("open", "-due"),
+    ],
+)
 def test_queue_runs_constant_number_of_queries_whatever_the_page_size(
-    signed_in, agent, end_user, other_end_user, desk, service_desk_group, category_tree, view
+    signed_in, agent, end_user, other_end_user, desk, service_desk_group, category_tree, view, sort
 ):
+    from slm.models import BusinessCalendar, SlaPolicy, SlaTarget
+
+    # Real SLA timers on every row, so the SLA column's prefetch is part of the count.
+    policy = SlaPolicy.objects.create(
+        name="Count policy", order=1, calendar=BusinessCalendar.objects.create(name="c", is_24x7=True)
+    )
+    SlaTarget.objects.create(policy=policy, metric="resolution", target_minutes=600)
+    SlaTarget.objects.create(policy=policy, metric="response", target_minutes=60)
+
     def add(count):
         for index in range(count):
             incident = make_incident(
@@ -177,7 +196,9 @@ def test_queue_runs_constant_number_of_queries_whatever_the_page_size(
 
     def queries_for_page():
         with CaptureQueriesContext(connection) as queries:
-            response = signed_in.get(QUEUE, {"view": view, "per_page": 50})
+            response = signed_in.get(
+                QUEUE, {"view": view, "per_page": 50, **({"sort": sort} if sort else {})}
+            )
         assert response.status_code == 200
         return len(response.context["rows"]), len(queries)
 
@@ -309,3 +330,25 @@ def test_filter_form_keeps_the_chosen_values(signed_in, desk, network_group, cat
     assert f'<option value="{network_group.pk}" selected>Network</option>' in html
     assert f'<option value="{category_tree["Printer"].pk}" selected>Hardware › Printer</option>' in html
     assert 'value="toner"' in html
+
+
+def test_queue_sorts_breaching_soonest_and_shows_sla_badges(client, agent, end_user, desk):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from slm.models import BusinessCalendar, SlaPolicy, SlaTarget, SlaTimer
+    from tests.incidents.factories import make_incident
+
+    calendar = BusinessCalendar.objects.create(name="24x7 queue", time_zone="UTC", is_24x7=True)
+    policy = SlaPolicy.objects.create(name="Queue policy", order=1, calendar=calendar)
+    SlaTarget.objects.create(policy=policy, metric="resolution", target_minutes=600)
+    later = make_incident(end_user, short_description="Due later")
+    sooner = make_incident(end_user, short_description="Due sooner")
+    no_timer_policy = make_incident(end_user, short_description="Will lose its timer")
+    SlaTimer.objects.filter(incident=no_timer_policy).update(state="cancelled")
+    SlaTimer.objects.filter(incident=sooner).update(due_at=timezone.now() + timedelta(minutes=5))
+    client.force_login(agent)
+    page = client.get("/agent/incidents/", {"view": "open", "sort": "due"}).content.decode()
+    assert page.index(sooner.number) < page.index(later.number) < page.index(no_timer_policy.number)
+    assert "Resolution:" in page  # the SLA badge of each running timer
