@@ -27,6 +27,7 @@ urlpatterns = [
         name="resolve-children",
     ),
     path("agent/incidents/<str:number>/major/review/", views.review, name="review"),
+    path("agent/incidents/<str:number>/major/review/problem/", views.review_problem, name="review-problem"),
     path("major/ack/<str:token>/", views.ack_link, name="ack"),
     path("portal/major-incidents/<str:number>/", views.portal_detail, name="portal-detail"),
     path("portal/major-incidents/<str:number>/affects-me/", views.portal_join, name="portal-join"),

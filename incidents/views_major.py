@@ -552,3 +552,20 @@ def agent_home_widget(request, obj=None):
         "proposed_count": proposed,
         "StepState": StepState,
     }
+
+
+@agent_required
+@require_POST
+def review_problem(request, number):
+    """One click: open a problem from the post-incident review (problems app)."""
+    from problems.services import create_problem_from_review
+
+    incident = _incident(request, number)
+    review = get_object_or_404(PostIncidentReview, major__incident=incident)
+    try:
+        problem = create_problem_from_review(review, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+        return redirect("major:review", number=incident.number)
+    messages.success(request, _("Problem %(number)s is opened from the review.") % {"number": problem.number})
+    return redirect(problem.get_absolute_url())

@@ -1122,3 +1122,48 @@ def convert_candidate(
     candidate.save(update_fields=["status", "problem", "converted_at"])
     problem.refresh_from_db()
     return problem, links
+
+
+@transaction.atomic
+def create_problem_from_review(review, *, by: User) -> Problem:
+    """Open a problem from a major incident's post-incident review (one click), idempotently.
+
+    The problem takes the incident's service, category and CI, the review's root-cause notes and
+    actions, and links the major incident (unless it is linked to another problem already). The
+    review records the problem's number, so a second click returns the same problem.
+    """
+    from incidents.models import PostIncidentReview
+
+    _require_agent(by)
+    review = (
+        PostIncidentReview.objects.select_for_update().select_related("major__incident").get(pk=review.pk)
+    )
+    if review.problem_reference:
+        existing = Problem.objects.filter(number=review.problem_reference).first()
+        if existing is not None:
+            return existing
+    incident = review.major.incident
+    title = review.major.title or incident.short_description
+    parts = [
+        _("Opened from the post-incident review of major incident %(number)s.") % {"number": incident.number},
+        review.timeline_summary.strip(),
+        (_("Actions:") + "\n" + review.actions.strip()) if review.actions.strip() else "",
+        (_("Lessons:") + "\n" + review.lessons.strip()) if review.lessons.strip() else "",
+    ]
+    already_linked = ProblemIncident.objects.filter(incident=incident).exists()
+    problem = create_problem(
+        by=by,
+        short_description=title[:200],
+        description="\n\n".join(part for part in parts if part),
+        service=incident.service,
+        category=incident.category,
+        configuration_item=incident.configuration_item,
+        impact=incident.impact,
+        urgency=incident.urgency,
+        root_cause=review.root_cause,
+        incidents=() if already_linked else (incident,),
+        origin={"major_incident": incident.number},
+    )
+    review.problem_reference = problem.number
+    review.save(update_fields=["problem_reference"])
+    return problem
