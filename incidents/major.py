@@ -65,7 +65,7 @@ from incidents.models import (
     PostIncidentReview,
     ServiceStakeholderDefault,
 )
-from notifications.services import Recipient, notify, notify_many
+from notifications.services import Recipient, group_recipients, notify, notify_many
 
 log = logging.getLogger(__name__)
 
@@ -180,12 +180,6 @@ def _raise(errors: dict) -> None:
         raise ValidationError(errors)
 
 
-def _group_recipients(group: SupportGroup) -> list:
-    if group.email:
-        return [Recipient(address=group.email, language=group.desk.language if group.desk_id else "en")]
-    return list(group.members.filter(is_active=True))
-
-
 def _distinct(recipients: Iterable) -> list[Recipient]:
     out, seen = [], set()
     for to in recipients:
@@ -202,7 +196,7 @@ def level_recipients(level: EscalationLevel | None) -> list[Recipient]:
         return []
     found: list = [u for u in level.users.all() if u.is_active]
     for group in level.groups.select_related("desk"):
-        found += _group_recipients(group)
+        found += group_recipients(group)
     if level.oncall_address:
         found.append(Recipient(address=level.oncall_address, language=level.oncall_language or "en"))
     return _distinct(found)
@@ -214,7 +208,7 @@ def stakeholder_recipients(major: MajorIncident) -> list[Recipient]:
         if holder.user_id and holder.user.is_active:
             found.append(holder.user)
         elif holder.group_id:
-            found += _group_recipients(holder.group)
+            found += group_recipients(holder.group)
         elif holder.address:
             found.append(Recipient(address=holder.address, language=holder.language or "en"))
     return _distinct(found)
@@ -530,7 +524,7 @@ def _start(
 
     informed = stakeholder_recipients(major)
     if locked.assignment_group_id:
-        informed += _group_recipients(locked.assignment_group)
+        informed += group_recipients(locked.assignment_group)
     if owner.pk != by.pk:
         informed.append(owner)
     if major.proposed_by_id and major.proposed_by_id != by.pk:

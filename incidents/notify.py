@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from notifications.services import Recipient, notify, notify_many
+from notifications.services import group_recipients, notify, notify_many
 
 
 def _context(incident, **extra) -> dict:
@@ -27,18 +27,10 @@ def _context(incident, **extra) -> dict:
     }
 
 
-def _group_recipients(group) -> list:
-    if group is None:
-        return []
-    if group.email:
-        return [Recipient(address=group.email, language=group.desk.language if group.desk_id else "en")]
-    return list(group.members.filter(is_active=True))
-
-
 def _resolvers(incident) -> list:
     if incident.assigned_to_id:
         return [incident.assigned_to]
-    return _group_recipients(incident.assignment_group)
+    return group_recipients(incident.assignment_group)
 
 
 def incident_created(incident) -> None:
@@ -65,7 +57,7 @@ def incident_assigned(incident, *, by) -> None:
     elif not incident.assigned_to_id and incident.assignment_group_id:
         notify_many(
             template="incident_assigned",
-            recipients=_group_recipients(incident.assignment_group),
+            recipients=group_recipients(incident.assignment_group),
             context=context,
             dedupe_key=f"{key}:group",
             thread=incident.number,

@@ -38,6 +38,17 @@ class Recipient:
         return cls(address=user.email, language=user.language or settings.LANGUAGE_CODE, user_id=user.pk)
 
 
+def group_recipients(group) -> list[Recipient]:
+    """Who hears about work for a support group: its shared mailbox if it has one, else its
+    active members. Members are filtered in Python so that a prefetch of ``members`` is used."""
+    if group is None:
+        return []
+    if group.email:
+        language = group.desk.language if group.desk_id else settings.LANGUAGE_CODE
+        return [Recipient(address=group.email, language=language)]
+    return [Recipient.of(user) for user in group.members.all() if user.is_active]
+
+
 def notify(
     *,
     template: str,

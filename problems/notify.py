@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from notifications.services import Recipient, notify, notify_many
+from notifications.services import group_recipients, notify, notify_many
 
 
 def _context(problem, **extra) -> dict:
@@ -22,14 +22,6 @@ def _context(problem, **extra) -> dict:
         "agent_url": f"{settings.SITE_URL}{problem.get_absolute_url()}",
         **extra,
     }
-
-
-def _group_recipients(group) -> list:
-    if group is None:
-        return []
-    if group.email:
-        return [Recipient(address=group.email, language=group.desk.language if group.desk_id else "en")]
-    return list(group.members.filter(is_active=True))
 
 
 def problem_assigned(problem, *, by) -> None:
@@ -46,7 +38,7 @@ def problem_assigned(problem, *, by) -> None:
     elif not problem.assigned_to_id and problem.assignment_group_id:
         notify_many(
             template="problem_assigned",
-            recipients=_group_recipients(problem.assignment_group),
+            recipients=group_recipients(problem.assignment_group),
             context=context,
             dedupe_key=f"{key}:group",
             thread=problem.number,
@@ -75,7 +67,7 @@ def task_assigned(task, *, by, event_id: int) -> None:
     elif not task.assigned_to_id and task.assignment_group_id:
         notify_many(
             template="problem_task_assigned",
-            recipients=_group_recipients(task.assignment_group),
+            recipients=group_recipients(task.assignment_group),
             context=context,
             dedupe_key=f"{key}:group",
             thread=problem.number,
@@ -105,7 +97,7 @@ def problem_resolved(problem, *, by, resolved: list[str], resumed: list[str]) ->
     elif problem.assignment_group_id:
         notify_many(
             template="problem_resolved",
-            recipients=_group_recipients(problem.assignment_group),
+            recipients=group_recipients(problem.assignment_group),
             context=context,
             dedupe_key=key,
             thread=problem.number,

@@ -23,18 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Channel, Notification, Status
-from notifications.services import Recipient
+from notifications.services import Recipient, group_recipients
 from slm.bulk import insert_rows
 
 log = logging.getLogger(__name__)
-
-
-def _group_recipients(group) -> list[Recipient]:
-    if group is None:
-        return []
-    if group.email:
-        return [Recipient(address=group.email, language=group.desk.language if group.desk_id else "en")]
-    return [Recipient.of(u) for u in group.members.all() if u.is_active]
 
 
 @dataclass
@@ -109,7 +101,7 @@ def recipients(kind: str, timer, batch: _Batch) -> list[Recipient]:
         if incident["assigned_to_id"]:
             found.append(Recipient.of(batch.users[incident["assigned_to_id"]]))
         elif group is not None:
-            found += _memo(batch, ("group", group.pk), lambda: _group_recipients(group))
+            found += _memo(batch, ("group", group.pk), lambda: group_recipients(group))
     if kind == "breach":
         if policy.notify_group_manager and group is not None and group.manager_id:
             found.append(Recipient.of(group.manager))
@@ -119,7 +111,7 @@ def recipients(kind: str, timer, batch: _Batch) -> list[Recipient]:
         def extra() -> list[Recipient]:
             people = [Recipient.of(u) for u in policy.escalation_users.all() if u.is_active]
             for other in policy.escalation_groups.all():
-                people += _group_recipients(other)
+                people += group_recipients(other)
             language = desk.language or settings.LANGUAGE_CODE
             return people + [Recipient(address=a, language=language) for a in policy.address_list]
 
