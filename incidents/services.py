@@ -8,11 +8,12 @@ inside the same transaction. Views, the API, e-mail handlers, admin actions and 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +27,8 @@ from incidents.choices import HoldReason, MajorState, State
 from incidents.models import Attachment, Incident, IncidentTimelineEntry, PriorityMatrixCell, RoutingRule
 from incidents.rules import priority_for, transition_errors
 from incidents.signals import incident_event
+
+log = logging.getLogger(__name__)
 
 
 class StaleIncidentError(Exception):
@@ -599,6 +602,9 @@ def add_attachment(
 @transaction.atomic
 def rate_resolution(incident: Incident, *, by: User, score: int, comment: str = "") -> Incident:
     """The caller's satisfaction with the resolution, 1 to 5 (once resolved or closed)."""
+    if by.pk != incident.caller_id:
+        # Enforced here so the UI, the API and any other entry point share the rule.
+        raise PermissionDenied(_("Only the caller can rate the resolution."))
     if incident.state not in (State.RESOLVED, State.CLOSED):
         raise ValidationError({"state": _("You can rate an incident once it is resolved.")})
     if score not in (1, 2, 3, 4, 5):
@@ -646,23 +652,29 @@ def auto_close_due(*, now=None, days: int | None = None, limit: int = 1000) -> l
         .values_list("pk", flat=True)[:limit]
     )
     for pk in candidates:
-        with transaction.atomic():
-            # Re-check the cutoff under the lock: the incident may have been reopened and resolved
-            # again since the candidates were read, which restarts its auto-close clock.
-            incident = (
-                Incident.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, state=State.RESOLVED, resolved_at__lte=cutoff)
-                .first()
-            )
-            if incident is None:
-                continue
-            transition_incident(
-                incident,
-                by=system,
-                state=State.CLOSED,
-                comment=_("Closed automatically %(days)s days after resolution.") % {"days": days},
-            )
-            closed.append(incident.number)
+        try:
+            with transaction.atomic():
+                # Re-check the cutoff under the lock: the incident may have been reopened and
+                # resolved again since the candidates were read, which restarts its clock.
+                incident = (
+                    Incident.objects.select_for_update(skip_locked=True)
+                    .filter(pk=pk, state=State.RESOLVED, resolved_at__lte=cutoff)
+                    .first()
+                )
+                if incident is None:
+                    continue
+                transition_incident(
+                    incident,
+                    by=system,
+                    state=State.CLOSED,
+                    comment=_("Closed automatically %(days)s days after resolution.") % {"days": days},
+                )
+        except Exception:
+            # One incident that cannot be closed (say a receiver fails) must not stall the sweep
+            # for all the others: its transaction rolls back and the next run tries it again.
+            log.exception("auto-close failed", extra={"incident": pk})
+            continue
+        closed.append(incident.number)
     return closed
 
 

@@ -307,3 +307,41 @@ def test_caller_cannot_attach_to_a_closed_incident(desk, end_user, agent, settin
     # Agents may still file documents on a finished incident.
     services.add_attachment(incident, by=agent, upload=SimpleUploadedFile("post-mortem.txt", b"x"))
     assert incident.attachments.count() == 1
+
+
+def test_only_the_caller_rates_the_resolution_whatever_the_entry_point(desk, end_user, agent):
+    from django.core.exceptions import PermissionDenied
+
+    incident = make_incident(end_user)
+    services.resolve_incident(incident, by=agent, resolution_code="solution_provided", resolution_notes="ok")
+    with pytest.raises(PermissionDenied):
+        services.rate_resolution(incident, by=agent, score=5)
+    incident.refresh_from_db()
+    assert incident.satisfaction is None
+    services.rate_resolution(incident, by=end_user, score=4, comment="Quick")
+    incident.refresh_from_db()
+    assert (incident.satisfaction, incident.satisfaction_comment) == (4, "Quick")
+
+
+def test_auto_close_skips_an_incident_it_cannot_close_and_closes_the_rest(desk, end_user, agent):
+    from incidents.signals import incident_event
+
+    broken, fine = make_incident(end_user), make_incident(end_user)
+    for incident in (broken, fine):
+        services.resolve_incident(
+            incident, by=agent, resolution_code="solution_provided", resolution_notes="ok"
+        )
+    Incident.objects.update(resolved_at=timezone.now() - timedelta(days=8))
+
+    def fail_for_broken(sender, incident, event, **kwargs):
+        if incident.pk == broken.pk and event == "state_changed":
+            raise RuntimeError("receiver down")
+
+    incident_event.connect(fail_for_broken, dispatch_uid="test-broken-receiver")
+    try:
+        assert services.auto_close_due(days=7) == [fine.number]
+    finally:
+        incident_event.disconnect(dispatch_uid="test-broken-receiver")
+    states = dict(Incident.objects.values_list("number", "state"))
+    assert states == {broken.number: "resolved", fine.number: "closed"}
+    assert services.auto_close_due(days=7) == [broken.number]  # retried on the next run
