@@ -239,3 +239,39 @@ class TimelineEntryBase(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Timeline entries are append-only."))
+
+
+class IdempotencyRecord(models.Model):
+    """An API write sent with an ``Idempotency-Key``, and the response it got.
+
+    One row per user, key, method and path (a unique constraint: two parallel requests with one
+    key cannot both claim it). ``status_code`` is empty while the first request runs; once it
+    succeeded, a repeat gets the stored response instead of creating a second object. See
+    ``core.api.idempotency``.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    # Which request holds the claim: a claim left by a request that died can be taken over, and
+    # the original request then finds it no longer owns it and rolls back.
+    token = models.UUIDField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key", "method", "path"], name="core_idempotency_one_per_request"
+            )
+        ]
+        indexes = [models.Index(fields=["user", "created_at"], name="core_idempotency_user_age")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

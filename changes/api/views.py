@@ -25,6 +25,8 @@ from changes.choices import TemplateStatus
 from changes.filtersets import ChangeFilterSet
 from changes.models import Approval, ChangeRequest, ChangeTemplate
 from core import roles
+from core.api.idempotency import idempotent
+from core.api.location import set_location
 from core.api.permissions import IsAgent
 
 
@@ -104,6 +106,7 @@ class ChangeViewSet(
         response["ETag"] = _etag(change)
         return response
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         write = s.ChangeWriteSerializer(data=request.data, context=self.get_serializer_context())
         write.is_valid(raise_exception=True)
@@ -127,8 +130,7 @@ class ChangeViewSet(
         else:
             change = services.create_change(by=request.user, **data)
         response = self._respond(change, status.HTTP_201_CREATED)
-        response["Location"] = response.data["url"]
-        return response
+        return set_location(response, response.data["url"])
 
     def update(self, request, *args, **kwargs):
         change = self.get_object()
@@ -263,6 +265,7 @@ class ChangeViewSet(
 
     @extend_schema(request=s.WorkNoteSerializer, responses={201: None})
     @action(detail=True, methods=["post"], url_path="work-notes")
+    @idempotent
     def work_notes(self, request, number=None):
         body = s.WorkNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)

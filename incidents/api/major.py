@@ -17,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from core.api.idempotency import idempotent
 from core.api.permissions import IsAgent
 from core.choices import Language
 from core.models import SupportGroup, User
@@ -315,6 +316,7 @@ class MajorIncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         responses={201: MajorStatusUpdateSerializer},
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
+    @idempotent
     def updates(self, request, number=None):
         major = self.get_object()
         if request.method == "GET":
@@ -346,6 +348,7 @@ class MajorIncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         methods=["POST"], request=MajorStakeholderInputSerializer, responses={201: MajorStakeholderSerializer}
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
+    @idempotent
     def stakeholders(self, request, number=None):
         major = self.get_object()
         if request.method == "GET":

@@ -10,10 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
-from django.core.cache import cache
 from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
@@ -27,6 +23,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.filters import StrictDjangoFilterBackend, StrictOrderingFilter
+from core.api.idempotency import idempotent
+from core.api.location import set_location
 from core.roles import is_agent
 from incidents import services
 from incidents.api.serializers import (
@@ -45,8 +43,6 @@ from incidents.models import Incident
 from incidents.rules import allowed_transitions
 from slm.services import timers_prefetch
 
-IDEMPOTENCY_TTL_SECONDS = 24 * 3600
-IDEMPOTENCY_PENDING_SECONDS = 60
 # Filters of the agent queue that end users have no use for (and could probe other users with).
 AGENT_ONLY_FILTERS = frozenset(
     {"assignment_group", "assigned_to", "unassigned", "desk", "caller", "major_state"}
@@ -72,16 +68,6 @@ IF_MATCH = OpenApiParameter(
     description=(
         'The ETag you read, e.g. "INC0001042-v3". When it is not the current one the write is refused '
         "with 412 and nothing changes. Optional: without it the write applies to the current version."
-    ),
-)
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description=(
-        "A unique key per logical request (e.g. a UUID). Repeating the request with the same key within "
-        "24 hours returns the incident created the first time instead of a second one (header "
-        "Idempotent-Replayed: true). Reusing a key with a different body is a 422."
     ),
 )
 STALE = OpenApiResponse(StaleErrorSerializer, description="If-Match does not match the current version.")
@@ -124,12 +110,7 @@ def etag_matches(header: str, incident: Incident) -> bool:
             "are the caller. Any other field is a 400 naming it. Routing rules pick the group when none "
             "is given."
         ),
-        parameters=[IDEMPOTENCY_KEY],
-        responses={
-            201: IncidentSerializer,
-            200: IncidentSerializer,
-            400: OpenApiResponse(description="Invalid."),
-        },
+        responses={201: IncidentSerializer, 400: OpenApiResponse(description="Invalid.")},
     ),
     partial_update=extend_schema(
         summary="Change an incident (agents)",
@@ -234,46 +215,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     # --- create -------------------------------------------------------------------------------
 
+    @idempotent
     def create(self, request, *args, **kwargs):
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            return self._create(request)
-        if not 1 <= len(key) <= 255:
-            raise exceptions.ValidationError({"Idempotency-Key": [gettext("Use 1 to 255 characters.")]})
-        cache_key = f"incidents:idempotency:{request.user.pk}:{hashlib.sha256(key.encode()).hexdigest()}"
-        fingerprint = hashlib.sha256(
-            json.dumps(request.data, sort_keys=True, default=str).encode()
-        ).hexdigest()
-        pending = {"fingerprint": fingerprint, "number": None}
-        if not cache.add(cache_key, pending, timeout=IDEMPOTENCY_PENDING_SECONDS):
-            stored = cache.get(cache_key) or pending
-            if stored["fingerprint"] != fingerprint:
-                return Response(
-                    {"detail": gettext("This Idempotency-Key was used for a different request.")},
-                    status=status.HTTP_422_UNPROCESSABLE_ENTITY,
-                )
-            if stored["number"] is None:
-                return Response(
-                    {"detail": gettext("A request with this Idempotency-Key is still being processed.")},
-                    status=status.HTTP_409_CONFLICT,
-                )
-            incident = get_object_or_404(self.get_queryset(), number=stored["number"])
-            return self._incident_response(
-                incident, status_code=status.HTTP_201_CREATED, Idempotent_Replayed="true"
-            )
-        try:
-            response = self._create(request)
-        except Exception:
-            cache.delete(cache_key)
-            raise
-        cache.set(
-            cache_key,
-            {"fingerprint": fingerprint, "number": response.data["number"]},
-            timeout=IDEMPOTENCY_TTL_SECONDS,
-        )
-        return response
-
-    def _create(self, request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
@@ -282,8 +225,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         # the same serializer renders it.
         response = Response(serializer.data, status=status.HTTP_201_CREATED)
         response["ETag"] = incident.etag
-        response["Location"] = response.data["url"]
-        return response
+        return set_location(response, response.data["url"])
 
     # --- PATCH --------------------------------------------------------------------------------
 
@@ -460,6 +402,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={201: CommentSerializer, 400: OpenApiResponse(description="Invalid."), 412: STALE},
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    @idempotent
     def comments(self, request, number=None):
         if request.method == "GET":
             entries = self._timeline(self.get_object()).filter(kind__in=["comment", "work_note"])
@@ -513,6 +456,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         filter_backends=[],
         parser_classes=[MultiPartParser, FormParser],
     )
+    @idempotent
     def attachments(self, request, number=None):
         incident = self.get_object()
         context = {**self.get_serializer_context(), "incident": incident}

@@ -11,6 +11,8 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from core.api.idempotency import idempotent
+from core.api.location import set_location
 from core.api.permissions import IsAgent
 from knowledge import services
 from knowledge.api.serializers import (
@@ -139,6 +141,7 @@ class ArticleViewSet(
         return response
 
     @extend_schema(request=ArticleWriteSerializer, responses={201: ArticleDetailSerializer})
+    @idempotent
     def create(self, request, *args, **kwargs):
         serializer = ArticleWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -150,7 +153,7 @@ class ArticleViewSet(
         )
         response = Response(body.data, status=status.HTTP_201_CREATED)
         response["ETag"] = _etag(article)
-        return response
+        return set_location(response, response.data["url"])
 
     @extend_schema(
         request=ArticleWriteSerializer,
@@ -271,6 +274,7 @@ class ArticleViewSet(
 
     @extend_schema(request=ArticleIncidentUseSerializer, responses=ArticleIncidentLinkSerializer)
     @action(detail=True, methods=["post"], filterset_class=None, url_path="send-to-caller")
+    @idempotent
     def send_to_caller(self, request, number=None):
         """Send the article to the incident's caller as a public comment (``message`` optional)."""
         return self._use(request, services.send_to_caller, message=True)

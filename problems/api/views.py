@@ -13,7 +13,10 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
+from core.api.idempotency import idempotent
+from core.api.location import set_location
 from core.api.permissions import IsAgent
 from incidents.models import Incident
 from problems import services
@@ -80,6 +83,7 @@ class ProblemViewSet(
         response["ETag"] = problem.etag
         return response
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -88,7 +92,7 @@ class ProblemViewSet(
         problem = self._fresh(problem)
         response = Response(self.get_serializer(problem).data, status=status.HTTP_201_CREATED)
         response["ETag"] = problem.etag
-        return response
+        return set_location(response, response.data["url"])
 
     def update(self, request, *args, **kwargs):
         problem = self.get_object()
@@ -317,12 +321,14 @@ class ProblemTaskViewSet(
             .order_by("-id")
         )
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         task = services.create_task(data.pop("problem"), by=request.user, **data)
-        return Response(self.get_serializer(task).data, status=status.HTTP_201_CREATED)
+        response = Response(self.get_serializer(task).data, status=status.HTTP_201_CREATED)
+        return set_location(response, reverse("api-problem-task-detail", args=[task.number], request=request))
 
     def update(self, request, *args, **kwargs):
         task = self.get_object()
@@ -375,15 +381,18 @@ class CandidateViewSet(viewsets.ReadOnlyModelViewSet):
         responses={201: s.ProblemSerializer},
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def convert(self, request, pk=None):
         candidate = self.get_object()
         body = s.ProblemCandidateConvertSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         problem, _result = services.convert_candidate(candidate, by=request.user, **body.validated_data)
         problem = Problem.objects.for_list().get(pk=problem.pk)
-        return Response(
+        response = Response(
             s.ProblemSerializer(problem, context={"request": request}).data, status=status.HTTP_201_CREATED
         )
+        response["ETag"] = problem.etag
+        return set_location(response, response.data["url"])
 
     @extend_schema(
         summary="Dismiss a candidate (proposed again only if it grows)",

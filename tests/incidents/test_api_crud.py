@@ -1,6 +1,9 @@
 """The incident API: create, read, PATCH of fields and assignment, validation, list filters,
 ordering, pagination, query counts and idempotent creation."""
 
+import hashlib
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -484,16 +487,16 @@ def test_create_through_the_api_costs_a_bounded_number_of_queries(
 
 
 def test_idempotency_key_in_flight_is_a_409(as_user, end_user, desk):
-    import hashlib
-    import json
+    import uuid
 
-    from django.core.cache import cache
+    from core.models import IdempotencyRecord
 
     payload = {"short_description": "Printer jam"}
-    key = hashlib.sha256(b"in-flight").hexdigest()
-    fingerprint = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-    # Another request with the same key is still running (its marker is in the cache).
-    cache.set(f"incidents:idempotency:{end_user.pk}:{key}", {"fingerprint": fingerprint, "number": None})
+    fingerprint = hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
+    # Another request with the same key is still running (its claim has no response yet).
+    IdempotencyRecord.objects.create(
+        user=end_user, key="in-flight", method="POST", path=API, fingerprint=fingerprint, token=uuid.uuid4()
+    )
     response = as_user(end_user).post(API, payload, format="json", HTTP_IDEMPOTENCY_KEY="in-flight")
     assert response.status_code == 409
     assert Incident.objects.count() == 0
