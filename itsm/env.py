@@ -65,3 +65,20 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str | None) -> str | None:
+    """A request rate like ``120/min`` (periods: s, min, hour, day); ``off`` disables it (None)."""
+    raw = os.environ.get(name)
+    value = default if raw is None or raw.strip() == "" else raw.strip()
+    if value is None or value.lower() in {"off", "none"}:
+        return None
+    count, _sep, period = value.partition("/")
+    if not count.strip().isdigit() or int(count) < 1 or period.strip().lower() not in _RATE_PERIODS:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate (use e.g. 120/min, 10/s, 1000/hour or off)"
+        )
+    return f"{int(count)}/{period.strip().lower()}"

@@ -14,7 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from itsm.env import env_bool, env_float, env_int, env_list, env_str
+from itsm.env import env_bool, env_float, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ITSM_VAR_DIR", str(BASE_DIR / "var")))
@@ -112,6 +112,15 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    if not TESTING:
+        # Without Redis the memory cache is per process, so each web process would count API
+        # throttles alone: they use a file cache under the var folder, shared by all processes.
+        CACHES["throttle"] = {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "throttle"),
+        }
+# The cache the API throttles count in (core.api.throttling): shared by every process.
+API_THROTTLE_CACHE = "throttle" if "throttle" in CACHES else "default"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -268,7 +277,19 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # Per user (per client address when anonymous); 429 with Retry-After beyond the rate.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "core.api.throttling.AnonThrottle",
+        "core.api.throttling.UserReadThrottle",
+        "core.api.throttling.UserWriteThrottle",
+        "core.api.throttling.UserCreateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("API_THROTTLE_ANON", "60/min"),
+        "user_read": env_rate("API_THROTTLE_READ", "1200/min"),
+        "user_write": env_rate("API_THROTTLE_WRITE", "120/min"),
+        "user_create": env_rate("API_THROTTLE_CREATE", "30/min"),
+    },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
