@@ -25,13 +25,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from core.api.audience import AudienceSerializerMixin, requester_is_agent
 from core.models import Category, Desk, SupportGroup, User
-from core.roles import is_agent
 from incidents import services
 from incidents.choices import ContactChannel, HoldReason, Impact, ResolutionCode, State, Urgency
 from incidents.models import Attachment, Incident, IncidentTimelineEntry
 from incidents.rules import allowed_transitions
+from slm import services as slm_services
 from slm.api.serializers import IncidentTimerSerializer
+from slm.choices import AgreementKind, Metric, TimerState
 from slm.models import Service
 from slm.services import current_timers
 
@@ -292,8 +294,20 @@ class BriefRelatedFieldExtension(OpenApiSerializerFieldExtension):
         return hints.get(type(self.target), "Id of the object.")
 
 
-class IncidentSerializer(UTCModelSerializer):
-    """An incident. Writes go through the domain services (see the endpoint descriptions)."""
+class ExpectedResolutionSerializer(serializers.Serializer):
+    """What the portal tells the caller about the resolution target (no policy or OLA details)."""
+
+    due_at = UTCDateTimeField(allow_null=True, help_text=_("When we aim to resolve it."))
+    paused = serializers.BooleanField(help_text=_("The target waits for the caller's reply."))
+    late = serializers.BooleanField(help_text=_("The target has passed; we are still working on it."))
+
+
+class IncidentSerializer(AudienceSerializerMixin, UTCModelSerializer):
+    """An incident. Writes go through the domain services (see the endpoint descriptions).
+
+    End users read what the portal's incident page shows them (``Meta.end_user_fields``): no
+    SLA/OLA timers or policies, no priority or impact, no assignee or other agents' accounts.
+    """
 
     url = serializers.SerializerMethodField()
     web_url = serializers.SerializerMethodField()
@@ -342,6 +356,12 @@ class IncidentSerializer(UTCModelSerializer):
     timers = serializers.SerializerMethodField(
         help_text="SLA/OLA timers of the incident (response, resolution, the current update cycle)."
     )
+    awaiting_caller = serializers.SerializerMethodField(
+        help_text=_("On hold until the caller answers (the portal says “Waiting for your answer”).")
+    )
+    expected_resolution = serializers.SerializerMethodField(
+        help_text=_("The resolution target as the portal shows it to the caller; null without one.")
+    )
 
     class Meta:
         model = Incident
@@ -386,7 +406,20 @@ class IncidentSerializer(UTCModelSerializer):
             "closed_at",
             "last_reopened_at",
             "timers",
+            "awaiting_caller",
+            "expected_resolution",
         ]
+        # What the portal's incident page shows (and the caller wrote on the report form), plus the
+        # API's handles. The rest is for agents (core.api.audience).
+        end_user_fields = frozenset(
+            {
+                *("id", "number", "url", "web_url", "version"),
+                *("short_description", "description", "category", "service", "urgency"),
+                *("caller", "state", "awaiting_caller", "assignment_group"),
+                *("resolution_code", "resolution_notes", "resolved_by", "resolved_at", "satisfaction"),
+                *("created_at", "updated_at", "expected_resolution"),
+            }
+        )
         read_only_fields = [
             "id",
             "number",
@@ -411,10 +444,7 @@ class IncidentSerializer(UTCModelSerializer):
         return self.context.get("request")
 
     def _is_agent(self) -> bool:
-        if "_is_agent" not in self.context:  # asked twice per row: once per request is enough
-            request = self._request()
-            self.context["_is_agent"] = request is not None and is_agent(request.user)
-        return self.context["_is_agent"]
+        return requester_is_agent(self.context)
 
     def get_url(self, obj: Incident) -> str:
         return cached_reverse(self.context, "incident-detail", "number", obj.number)
@@ -433,6 +463,34 @@ class IncidentSerializer(UTCModelSerializer):
         # Lists prefetch the timers (slm.services.timers_prefetch) so this adds no query per row.
         return IncidentTimerSerializer(
             current_timers(obj.sla_timers.all()), many=True, context=self.context
+        ).data
+
+    def get_awaiting_caller(self, obj: Incident) -> bool:
+        return obj.state == State.ON_HOLD and obj.hold_reason == HoldReason.AWAITING_CALLER
+
+    @extend_schema_field(ExpectedResolutionSerializer(allow_null=True))
+    def get_expected_resolution(self, obj: Incident) -> dict | None:
+        """The running SLA resolution target, as the portal's panel (slm.panels) shows it."""
+        timer = next(
+            (
+                timer
+                for timer in obj.sla_timers.all()
+                if timer.kind == AgreementKind.SLA
+                and timer.metric == Metric.RESOLUTION
+                and timer.stopped_at is None
+                and timer.state != TimerState.CANCELLED
+            ),
+            None,
+        )
+        if timer is None:
+            return None
+        views = self.context.setdefault("_slm_views", {})
+        if timer.pk not in views:
+            views[timer.pk] = slm_services.view(timer)
+        figures = views[timer.pk].figures
+        due_at = figures.due_at.astimezone(datetime.UTC) if figures.due_at else None
+        return ExpectedResolutionSerializer(
+            {"due_at": due_at, "paused": timer.is_paused, "late": figures.breached}
         ).data
 
     # --- write --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from core.api.audience import AudienceSerializerMixin
 from core.api.serializers import BriefUserSerializer
 from core.models import Category
 from core.roles import AGENT_ROLES, is_agent
@@ -47,7 +48,10 @@ class BriefArticleSerializer(serializers.ModelSerializer):
         return reverse("kb-article-detail", args=[article.number], request=self.context.get("request"))
 
 
-class ArticleListSerializer(serializers.ModelSerializer):
+class ArticleListSerializer(AudienceSerializerMixin, serializers.ModelSerializer):
+    """An article in a list. End users read what the portal shows (``Meta.end_user_fields``): no
+    owner or author accounts, versions, counters, review dates or workflow state."""
+
     url = serializers.SerializerMethodField()
     category = KnowledgeCategoryRefSerializer(read_only=True)
     owner = BriefUserSerializer(read_only=True)
@@ -82,6 +86,9 @@ class ArticleListSerializer(serializers.ModelSerializer):
             "snippet",
         ]
         read_only_fields = fields
+        end_user_fields = frozenset(
+            {"number", "url", "title", "summary", "language", "category", "published_at", "rank", "snippet"}
+        )
 
     def get_url(self, article) -> str:
         return reverse("kb-article-detail", args=[article.number], request=self.context.get("request"))
@@ -125,6 +132,8 @@ class ArticleDetailSerializer(ArticleListSerializer):
             "available_actions",
         ]
         read_only_fields = fields
+        # The portal's article page: title, summary, the rendered text, category, "Updated" date.
+        end_user_fields = ArticleListSerializer.Meta.end_user_fields | {"body_html"}
 
     @extend_schema_field(ArticleRevisionSummarySerializer(allow_null=True))
     def get_revision(self, article):

@@ -94,7 +94,8 @@ class ArticleViewSet(
         )
 
     def get_permissions(self):
-        if self.action in ("list", "retrieve", "versions", "feedback"):
+        # The version history (earlier texts, change notes, who wrote them) is for agents only.
+        if self.action in ("list", "retrieve", "feedback"):
             return [IsAuthenticated()]
         return [IsAuthenticated(), IsAgent()]
 
@@ -229,7 +230,7 @@ class ArticleViewSet(
     @extend_schema(responses=ArticleVersionSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def versions(self, request, number=None):
-        """Every published version, newest first, with who wrote and published it and when."""
+        """Agents: every published version, newest first, with who wrote and published it and when."""
         article = self.get_object()
         versions = ArticleVersion.objects.filter(article=article).select_related("written_by", "published_by")
         return Response(ArticleVersionSerializer(versions, many=True).data)

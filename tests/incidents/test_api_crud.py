@@ -84,10 +84,13 @@ def test_end_user_reports_an_incident_as_the_caller_through_the_api_channel(
     )
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["caller"]["id"] == end_user.pk and body["contact_channel"] == "api"
-    assert body["allowed_transitions"] == []  # end users use the actions, not state changes
+    assert body["caller"]["id"] == end_user.pk
+    # End users read what the portal shows (tests/incidents/test_api_audience.py): no channel,
+    # transitions, priority or routing internals.
+    assert {"contact_channel", "allowed_transitions", "priority"}.isdisjoint(body)
     assert body["web_url"].endswith(f"/portal/incidents/{body['number']}/")
     incident = Incident.objects.get(number=body["number"])
+    assert incident.contact_channel == "api"
     assert incident.priority == 4  # impact stays at its default (3 - Low)
     assert incident.assignment_group == service_desk_group  # routed
     assert outbox(incident) == [
