@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Category, Desk, Organization, SupportGroup, User
+from core.models import Category, Desk, IdempotencyRecord, Organization, SupportGroup, User
 
 
 @admin.register(User)
@@ -49,3 +49,20 @@ class CategoryAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("name", "path")
     readonly_fields = ("path",)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """API requests sent with an Idempotency-Key (read-only; they expire after 24 hours)."""
+
+    list_display = ("created_at", "user", "method", "path", "key", "status_code")
+    list_filter = ("method", "status_code")
+    search_fields = ("key", "path", "user__username")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

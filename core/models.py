@@ -266,6 +266,7 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "key", "method", "path"], name="core_idempotency_one_per_request"
