@@ -1,7 +1,9 @@
 """``Idempotency-Key`` on API creates: a retried request gets the first response, not a second object.
 
 Decorate a viewset method with :func:`idempotent` (``create`` and every POST action that creates
-something). With the header, a POST:
+something), or mix :class:`IdempotentCreateMixin` into a viewset that keeps DRF's ``create``.
+tests/core/test_api_idempotency_coverage.py fails for a creating POST without it. With the header,
+a POST:
 
 1. claims the key: inserts an ``IdempotencyRecord`` for (user, key, method, path) in its own
    transaction. The unique constraint lets only one of two parallel requests in; the other
@@ -109,6 +111,14 @@ def idempotent(view_method):
 
     wrapper.idempotent = True
     return wrapper
+
+
+class IdempotentCreateMixin:
+    """For viewsets that keep DRF's ``create``: makes it honour ``Idempotency-Key``."""
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
 
 
 def is_idempotent(view_method) -> bool:

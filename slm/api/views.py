@@ -7,6 +7,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from core import roles
+from core.api.idempotency import IdempotentCreateMixin
 from slm.api.serializers import BusinessCalendarSerializer, PolicySerializer, ServiceSerializer
 from slm.filtersets import CalendarFilterSet, PolicyFilterSet, ServiceFilterSet
 from slm.models import BusinessCalendar, Service, SlaPolicy
@@ -35,7 +36,7 @@ class _ProtectedDelete:
 
 
 @extend_schema(tags=["service levels"])
-class ServiceViewSet(_ProtectedDelete, viewsets.ModelViewSet):
+class ServiceViewSet(IdempotentCreateMixin, _ProtectedDelete, viewsets.ModelViewSet):
     queryset = Service.objects.select_related("desk", "owner")
     serializer_class = ServiceSerializer
     permission_classes = [ReadAgentsWriteServiceLevelManagers]
@@ -43,7 +44,7 @@ class ServiceViewSet(_ProtectedDelete, viewsets.ModelViewSet):
 
 
 @extend_schema(tags=["service levels"])
-class CalendarViewSet(_ProtectedDelete, viewsets.ModelViewSet):
+class CalendarViewSet(IdempotentCreateMixin, _ProtectedDelete, viewsets.ModelViewSet):
     queryset = BusinessCalendar.objects.prefetch_related("hours", "holidays")
     serializer_class = BusinessCalendarSerializer
     permission_classes = [ReadAgentsWriteServiceLevelManagers]
@@ -51,7 +52,7 @@ class CalendarViewSet(_ProtectedDelete, viewsets.ModelViewSet):
 
 
 @extend_schema(tags=["service levels"])
-class PolicyViewSet(_ProtectedDelete, viewsets.ModelViewSet):
+class PolicyViewSet(IdempotentCreateMixin, _ProtectedDelete, viewsets.ModelViewSet):
     queryset = SlaPolicy.objects.select_related("desk").prefetch_related(
         "targets", "escalation_users", "escalation_groups"
     )

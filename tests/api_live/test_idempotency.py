@@ -165,6 +165,17 @@ def major_update_case(request) -> Case:
     )
 
 
+def service_case(request) -> Case:
+    request.getfixturevalue("desk")
+    return Case(
+        request.getfixturevalue("service_level_manager"),
+        "/api/v1/slm/services/",
+        {"name": "VPN", "desk": "it"},
+        {"name": "Remote desktop", "desk": "it"},
+        Service.objects.count,
+    )
+
+
 CASES = {
     "incident": incident_case,
     "incident-comment": comment_case,
@@ -175,6 +186,7 @@ CASES = {
     "problem-task": problem_task_case,
     "article": article_case,
     "major-status-update": major_update_case,
+    "slm-service": service_case,
 }
 
 
