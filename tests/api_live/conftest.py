@@ -38,11 +38,11 @@ class LiveClient:
         self.host, self.port = parts.hostname, parts.port
         self.token = token
 
-    def request(self, method: str, path: str, body=None, headers: dict[str, str] | None = None):
+    def request(self, method: str, path: str, body=None, headers: dict[str, str] | None = None, raw=None):
         sent = {"Accept": "application/json", **(headers or {})}
         if self.token:
             sent["Authorization"] = f"Token {self.token}"
-        payload = None
+        payload = raw
         if body is not None:
             payload = json.dumps(body).encode()
             sent["Content-Type"] = "application/json"
@@ -67,6 +67,21 @@ class LiveClient:
 
     def patch(self, path, body=None, **kwargs):
         return self.request("PATCH", path, body=body, **kwargs)
+
+    def upload(self, path, *, filename: str, content: bytes, content_type: str, headers=None):
+        """POST one file as multipart/form-data (field ``file``)."""
+        boundary = "----itsm-live-test-boundary"
+        raw = (
+            (
+                f"--{boundary}\r\n"
+                f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n"
+            ).encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        sent = {**(headers or {}), "Content-Type": f"multipart/form-data; boundary={boundary}"}
+        return self.request("POST", path, headers=sent, raw=raw)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from changes.models import ChangeRequest
 from incidents import major
-from incidents.models import Incident, IncidentTimelineEntry, MajorStatusUpdate
+from incidents.models import Attachment, Incident, IncidentTimelineEntry, MajorStatusUpdate
 from knowledge.models import Article
 from problems.models import Problem, ProblemTask
 from slm.models import Service
@@ -79,6 +79,24 @@ def test_incident_comment(live, agent, end_user, desk):
     assert response.body["body"] == "It happens again."
     entry = IncidentTimelineEntry.objects.get(ticket=incident, kind="comment")
     assert entry.body == "It happens again." and entry.author == end_user and entry.is_public
+
+
+def test_incident_attachment_upload_is_idempotent(live, end_user, desk, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    incident = make_incident(end_user)
+    client = live(end_user)
+    upload = {"filename": "error.log", "content": b"E42 paper jam\n", "content_type": "text/plain"}
+    path = f"/api/v1/incidents/{incident.number}/attachments/"
+    first = client.upload(path, **upload, headers={"Idempotency-Key": "upload-1"})
+    assert first.status == 201, first.raw[:500]
+    assert first.body["filename"] == "error.log"
+    again = client.upload(path, **upload, headers={"Idempotency-Key": "upload-1"})
+    assert again.status == 201 and again.body == first.body
+    assert again.header("Idempotent-Replayed") == "true"
+    other = client.upload(path, **{**upload, "content": b"E43\n"}, headers={"Idempotency-Key": "upload-1"})
+    assert other.status == 422
+    attachment = Attachment.objects.get(incident=incident)
+    assert attachment.filename == "error.log" and attachment.uploaded_by == end_user
 
 
 def test_change_create_and_patch_with_if_match(live, agent, desk):
