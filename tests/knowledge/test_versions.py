@@ -65,7 +65,9 @@ def test_versions_through_the_api(v1, agent, knowledge_manager, as_user, end_use
     services.edit_article(v1, by=agent, changes={"body": V2})
     services.perform_action(v1, by=agent, action="submit")
     services.perform_action(v1, by=knowledge_manager, action="publish")
-    response = as_user(end_user).get(f"/api/v1/kb/articles/{v1.number}/versions/")
+    # The version history is for agents (issue 12: end users saw it through the API only).
+    assert as_user(end_user).get(f"/api/v1/kb/articles/{v1.number}/versions/").status_code == 403
+    response = as_user(agent).get(f"/api/v1/kb/articles/{v1.number}/versions/")
     assert response.status_code == 200
     assert [(v["number"], v["published_by"]["username"]) for v in response.json()] == [
         (2, "knowledge_manager"),
