@@ -31,6 +31,7 @@ from incidents import services
 from incidents.choices import ContactChannel, HoldReason, Impact, ResolutionCode, State, Urgency
 from incidents.models import Attachment, Incident, IncidentTimelineEntry
 from incidents.rules import allowed_transitions
+from incidents.templatetags.incidents_ui import HIDDEN_KEYS as PORTAL_HIDDEN_TIMELINE_KEYS
 from slm import services as slm_services
 from slm.api.serializers import IncidentTimerSerializer
 from slm.choices import AgreementKind, Metric, TimerState
@@ -57,6 +58,8 @@ AGENT_CREATE_FIELDS = frozenset(
     }
 )
 END_USER_CREATE_FIELDS = frozenset({"short_description", "description", "category", "service", "urgency"})
+# Timeline entries whose data the portal shows its users (as "label: old → new" lines).
+PORTAL_TIMELINE_DATA_KINDS = frozenset({"state_change", "rating"})
 TRANSITION_FIELDS = ("state", "hold_reason", "resolution_code", "resolution_notes", "comment")
 ASSIGNMENT_FIELDS = ("assignment_group", "assigned_to")
 AGENT_PATCH_FIELDS = frozenset({*services.EDITABLE_FIELDS, *ASSIGNMENT_FIELDS, *TRANSITION_FIELDS})
@@ -659,7 +662,12 @@ class TimelineEntrySerializer(UTCModelSerializer):
 
     author = UserRefField(read_only=True)
     internal = serializers.SerializerMethodField()
-    data = serializers.JSONField(read_only=True)
+    data = serializers.SerializerMethodField(
+        help_text=_(
+            "Structured details (changed fields, events). End users get what the portal's history "
+            "shows: the changes of state changes and ratings only."
+        )
+    )
 
     class Meta:
         model = IncidentTimelineEntry
@@ -668,6 +676,16 @@ class TimelineEntrySerializer(UTCModelSerializer):
 
     def get_internal(self, obj) -> bool:
         return not obj.is_public
+
+    def get_data(self, obj) -> dict:
+        data = obj.data or {}
+        if requester_is_agent(self.context):
+            return data
+        # As templates/portal/incidents/_timeline.html: a created entry's channel, priority and
+        # routing, and every other kind's internals, stay with agents.
+        if obj.kind not in PORTAL_TIMELINE_DATA_KINDS:
+            return {}
+        return {name: value for name, value in data.items() if name not in PORTAL_HIDDEN_TIMELINE_KEYS}
 
 
 class AttachmentSerializer(UTCModelSerializer):

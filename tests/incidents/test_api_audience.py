@@ -179,3 +179,26 @@ def test_end_user_create_answer_holds_only_end_user_fields(as_user, end_user, de
     response = as_user(end_user).post("/api/v1/incidents/", {"short_description": "VPN drops"}, format="json")
     assert response.status_code == 201
     assert set(response.json()) == API_HANDLES | REPORT_FORM_FIELDS | set(PORTAL_SHOWS)
+
+
+def test_end_user_timeline_carries_only_the_details_the_portal_history_shows(
+    as_user, end_user, ops_agent, service_desk_group, category_tree, desk, agreements
+):
+    incident = _incident(
+        "resolved",
+        end_user=end_user,
+        agent=ops_agent,
+        group=service_desk_group,
+        category_tree=category_tree,
+        desk=desk,
+    )
+    url = f"/api/v1/incidents/{incident.number}/timeline/"
+    mine = {entry["kind"]: entry for entry in as_user(end_user).get(url).json()}
+    theirs = {entry["kind"]: entry for entry in as_user(ops_agent).get(url).json()}
+    # The created entry records channel, priority and routing for agents; the portal shows none of it.
+    assert "priority" in theirs["created"]["data"]
+    assert mine["created"]["data"] == {}
+    # A public state change shows its changes, as the portal's history does.
+    assert mine["state_change"]["data"] == theirs["state_change"]["data"]
+    assert mine["state_change"]["data"]["state"][1] == "resolved"
+    assert "kim.svensson.ops" not in json.dumps(mine)
