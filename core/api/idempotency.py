@@ -21,6 +21,7 @@ Records expire after ``IDEMPOTENCY_TTL_SECONDS`` (24 h).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -28,7 +29,7 @@ import uuid
 from datetime import timedelta
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -103,7 +104,10 @@ def idempotent(view_method):
                 gettext("A newer request with this Idempotency-Key took over; this one was undone.")
             ) from None
         except BaseException:
-            _release(claimed)
+            # Keep the original error: a failing release (the database went away) only leaves
+            # the claim to expire after IDEMPOTENCY_PENDING_SECONDS.
+            with contextlib.suppress(DatabaseError):
+                _release(claimed)
             raise
         if not 200 <= response.status_code < 300:
             _release(claimed)
