@@ -52,10 +52,18 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        query = request.META.get("QUERY_STRING", "")
-        if "\x00" in request.path or "%00" in query or "\x00" in query:
+        if "\x00" in request.path or self._query_has_nul(request):
             message = gettext("The address contains a NUL character, which is not allowed.")
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=400)
             return bad_request(request, BadRequest(message))
         return self.get_response(request)
+
+    @staticmethod
+    def _query_has_nul(request) -> bool:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" not in query and "\x00" not in query:
+            return False  # the common case, without parsing
+        return any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+        )

@@ -287,3 +287,8 @@ def test_oversized_comment_in_the_portal_is_a_form_error(end_user, incident):
     assert response.status_code == 400
     assert "This text is too long" in response.content.decode()
     assert incident.timeline.filter(kind="comment").count() == 0
+
+
+def test_a_search_for_the_literal_text_percent_00_is_not_refused(agent, incident):
+    response = _client(agent).get("/agent/incidents/callers/", {"q": "%00"})
+    assert response.status_code == 200
