@@ -292,3 +292,10 @@ def test_oversized_comment_in_the_portal_is_a_form_error(end_user, incident):
 def test_a_search_for_the_literal_text_percent_00_is_not_refused(agent, incident):
     response = _client(agent).get("/agent/incidents/callers/", {"q": "%00"})
     assert response.status_code == 200
+
+
+def test_unknown_ticket_page_is_a_friendly_404(end_user):
+    response = _client(end_user).get("/portal/incidents/INC9999999/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "Page not found" in page and "Go to the start page" in page
