@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from changes.choices import TERMINAL_STATES, ApprovalStatus, ChangeState, ChangeType, Risk
 from changes.models import ChangeRequest
+from core.filters import IsoDateTimeFilter
 from core.models import SupportGroup, User
 from slm.models import Service
 
@@ -39,10 +40,10 @@ class ChangeFilterSet(django_filters.FilterSet):
     configuration_item = django_filters.CharFilter(
         method="filter_ci", label=_("Configuration item"), help_text=_("Exact name, any case.")
     )
-    planned_from = django_filters.IsoDateTimeFilter(
+    planned_from = IsoDateTimeFilter(
         field_name="planned_end", lookup_expr="gt", label=_("Planned window ends after")
     )
-    planned_to = django_filters.IsoDateTimeFilter(
+    planned_to = IsoDateTimeFilter(
         field_name="planned_start", lookup_expr="lt", label=_("Planned window starts before")
     )
     template = django_filters.CharFilter(field_name="template__slug", label=_("Template (slug)"))

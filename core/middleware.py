@@ -1,7 +1,11 @@
 import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
+from django.http import JsonResponse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.views.defaults import bad_request
 
 
 class UserLanguageMiddleware:
@@ -33,3 +37,33 @@ class UserLanguageMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or the query string is a 400, before any view sees it.
+
+    PostgreSQL cannot store or compare text with NUL, so a lookup such as
+    ``/portal/incidents/INC%00/`` or ``?q=a%00b`` raised ``ValueError`` deep in the database
+    layer (a 500) wherever the value reached a query. No URL or parameter of the product has a
+    use for it. API paths get a JSON error like every other API error; pages the friendly 400.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or self._query_has_nul(request):
+            message = gettext("The address contains a NUL character, which is not allowed.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=400)
+            return bad_request(request, BadRequest(message))
+        return self.get_response(request)
+
+    @staticmethod
+    def _query_has_nul(request) -> bool:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" not in query and "\x00" not in query:
+            return False  # the common case, without parsing
+        return any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+        )

@@ -18,15 +18,15 @@ from django.views.decorators.http import require_POST
 
 from core.choices import Language
 from core.decorators import agent_required
-from core.forms import RateLimitedAuthenticationForm
 from core.panels import render_panels
 
 log = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
+    """Sign-in; failed attempts are throttled by django-axes (see ``core.signin``)."""
+
     template_name = "registration/login.html"
-    authentication_form = RateLimitedAuthenticationForm
     redirect_authenticated_user = True
 
 

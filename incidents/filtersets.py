@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.filters import IsoDateTimeFilter
 from core.models import Category, Desk, SupportGroup, User
 from incidents.choices import MajorState, Priority, State
 from incidents.models import Incident
@@ -38,18 +39,10 @@ class IncidentFilterSet(django_filters.FilterSet):
     desk = django_filters.ModelChoiceFilter(label=_("Desk"), queryset=Desk.objects.filter(is_active=True))
     caller = django_filters.ModelChoiceFilter(label=_("Caller"), queryset=User.objects.all())
     major_state = django_filters.ChoiceFilter(label=_("Major incident"), choices=MajorState.choices[1:])
-    created_after = django_filters.IsoDateTimeFilter(
-        label=_("Created from"), field_name="created_at", lookup_expr="gte"
-    )
-    created_before = django_filters.IsoDateTimeFilter(
-        label=_("Created until"), field_name="created_at", lookup_expr="lt"
-    )
-    updated_after = django_filters.IsoDateTimeFilter(
-        label=_("Updated from"), field_name="updated_at", lookup_expr="gte"
-    )
-    updated_before = django_filters.IsoDateTimeFilter(
-        label=_("Updated until"), field_name="updated_at", lookup_expr="lt"
-    )
+    created_after = IsoDateTimeFilter(label=_("Created from"), field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(label=_("Created until"), field_name="created_at", lookup_expr="lt")
+    updated_after = IsoDateTimeFilter(label=_("Updated from"), field_name="updated_at", lookup_expr="gte")
+    updated_before = IsoDateTimeFilter(label=_("Updated until"), field_name="updated_at", lookup_expr="lt")
 
     class Meta:
         model = Incident

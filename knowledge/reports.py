@@ -17,7 +17,6 @@ Everything is computed from stored rows (views and incidents): nothing is guesse
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,6 +28,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import csv as core_csv
 from knowledge.choices import ArticleState, ViewSource
 from knowledge.models import Article, ArticleFeedback, ArticleView
 
@@ -203,12 +203,5 @@ def _rows(data: dict, table: str) -> tuple[list[str], list[list]]:
 
 def csv_response(data: dict, table: str) -> HttpResponse:
     header, rows = _rows(data, table)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     safe_table = table if table in {"least_helpful", "stale", "deflection", "most_solved"} else "most_viewed"
-    response["Content-Disposition"] = f'attachment; filename="knowledge-{safe_table}-{data["days"]}d.csv"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        # Cells starting with = + - @ would be formulas in a spreadsheet.
-        writer.writerow([f"'{c}" if isinstance(c, str) and c[:1] in "=+-@" else c for c in row])
-    return response
+    return core_csv.csv_response(f"knowledge-{safe_table}-{data['days']}d.csv", header, rows)

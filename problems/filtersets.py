@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.filters import IsoDateTimeFilter
 from core.models import Category, SupportGroup, User
 from incidents.choices import Priority
 from problems.choices import OPEN_STATES, CandidateStatus, GroupKind, State
@@ -44,15 +45,9 @@ class ProblemFilterSet(django_filters.FilterSet):
     age = django_filters.ChoiceFilter(
         label=_("Age"), choices=[(key, label) for key, label, _s, _e in AGE_BUCKETS], method="filter_age"
     )
-    created_after = django_filters.IsoDateTimeFilter(
-        label=_("Created from"), field_name="created_at", lookup_expr="gte"
-    )
-    created_before = django_filters.IsoDateTimeFilter(
-        label=_("Created until"), field_name="created_at", lookup_expr="lt"
-    )
-    updated_after = django_filters.IsoDateTimeFilter(
-        label=_("Updated from"), field_name="updated_at", lookup_expr="gte"
-    )
+    created_after = IsoDateTimeFilter(label=_("Created from"), field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(label=_("Created until"), field_name="created_at", lookup_expr="lt")
+    updated_after = IsoDateTimeFilter(label=_("Updated from"), field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Problem

@@ -188,6 +188,7 @@ def create_problem(
     root_cause: str = "",
     workaround: str = "",
     symptoms: str = "",
+    fix_description: str = "",
     incidents: Sequence[Incident] = (),
     origin: dict | None = None,
 ) -> Problem:
@@ -213,6 +214,7 @@ def create_problem(
         root_cause=root_cause,
         workaround=workaround,
         symptoms=symptoms,
+        fix_description=fix_description,
         state=State.ASSESS if assigned_to is not None else State.NEW,
         created_at=now,
         updated_at=now,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from functools import wraps
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import roles
+from core.csv import csv_response
 from core.decorators import agent_required
 from core.models import SupportGroup
 from incidents.models import Incident
@@ -42,13 +42,7 @@ def service_level_manager_required(view):
 
 
 def _csv(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    return response
+    return csv_response(filename, header, rows)
 
 
 def _wants_csv(request) -> bool:

@@ -359,7 +359,10 @@ class ChangeViewSet(
 def _parse_instant(raw: str | None, name: str) -> datetime:
     if not raw:
         raise ValidationError({name: _("This parameter is required.")})
-    value = parse_datetime(raw.replace(" ", "+")) if "T" in raw or ":" in raw else None
+    try:
+        value = parse_datetime(raw.replace(" ", "+")) if "T" in raw or ":" in raw else None
+    except ValueError:  # well-formed but impossible, e.g. month 13 or an offset of 24 hours
+        raise ValidationError({name: _("Give a date (2025-03-01) or an ISO 8601 date-time.")})
     if value is None:
         try:
             day = parse_date(raw)
@@ -370,7 +373,8 @@ def _parse_instant(raw: str | None, name: str) -> datetime:
         return datetime.combine(day, time.min, tzinfo=UTC)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value
+    # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+    return value.astimezone(UTC)
 
 
 @extend_schema(tags=["changes"])

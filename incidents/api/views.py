@@ -19,12 +19,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.filters import StrictDjangoFilterBackend, StrictOrderingFilter
 from core.api.idempotency import idempotent
 from core.api.location import set_location
+from core.api.parsers import FormParser, JSONParser, MultiPartParser
 from core.roles import is_agent
 from incidents import services
 from incidents.api.serializers import (
