@@ -116,9 +116,12 @@ class RowGuard:
     @contextmanager
     def row(self, object_id: int, *, atomic: bool = True):
         """``atomic=False`` for work that commits its own steps (the outbox claims a row and
-        commits the claim before it sends: a transaction around the send would hide the claim)."""
+        commits the claim before it sends: a transaction around the send would hide the claim).
+        Inside an outer transaction a savepoint is used all the same, or one failed statement
+        would break the outer transaction."""
+        own = atomic or transaction.get_connection().in_atomic_block
         try:
-            with transaction.atomic() if atomic else nullcontext():
+            with transaction.atomic() if own else nullcontext():
                 yield
         except Exception as exc:
             record_failure(self.sweep, self.obj_model, object_id, exc)

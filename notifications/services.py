@@ -242,12 +242,15 @@ def _release_after_error(notification_id: int) -> None:
     row = SweepFailure.objects.filter(sweep=SWEEP_NAME, object_id=notification_id).first()
     retry_at = row.skip_until if row else timezone.now() + sweeps.retry_delay(1)
     try:
-        Notification.objects.filter(pk=notification_id, status__in=[Status.PENDING, Status.SENDING]).update(
-            status=Status.PENDING,
-            next_attempt_at=retry_at,
-            locked_until=None,
-            last_error=(row.error if row else "")[:2000],
-        )
+        with transaction.atomic():
+            Notification.objects.filter(
+                pk=notification_id, status__in=[Status.PENDING, Status.SENDING]
+            ).update(
+                status=Status.PENDING,
+                next_attempt_at=retry_at,
+                locked_until=None,
+                last_error=(row.error if row else "")[:2000],
+            )
     except DatabaseError:
         log.warning("could not set notification %s aside", notification_id, exc_info=True)
 
@@ -259,6 +262,7 @@ def due_ids(limit: int = 500) -> list[int]:
             Q(status=Status.PENDING, next_attempt_at__lte=now)
             | Q(status=Status.SENDING, locked_until__lt=now)
         )
+        .exclude(pk__in=sweeps.skipped_ids(SWEEP_NAME))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
