@@ -97,6 +97,10 @@ def test_admin_home_names_the_late_task(client, admin):
     assert "Periodic task incidents.major.sweep has not succeeded since" in page
     assert "is Celery beat running?" in page
     assert "OperationalError: boom" in page
+    client.cookies["django_language"] = "sv"
+    page = client.get("/admin/").content.decode()
+    assert "Den periodiska uppgiften incidents.major.sweep har inte lyckats sedan" in page
+    del client.cookies["django_language"]
     fresh_heartbeats()
     assert "background-health" not in client.get("/admin/").content.decode()
 

@@ -45,6 +45,12 @@ def test_admin_refuses_overlapping_spans_on_a_weekday(client, admin):
     assert response.status_code == 200
     assert "Opening hours on Monday overlap: 08:00–17:00 and 12:00–18:00." in response.content.decode()
     assert not BusinessCalendar.objects.filter(name="Support hours").exists()
+    client.cookies["django_language"] = "sv"
+    response = client.post(
+        "/admin/slm/businesscalendar/add/",
+        calendar_form(hours=[(0, "08:00", "17:00"), (0, "12:00", "18:00")]),
+    )
+    assert "Öppettiderna på måndag överlappar: 08:00–17:00 och 12:00–18:00." in response.content.decode()
 
 
 def test_admin_refuses_the_same_span_twice(client, admin):
