@@ -8,6 +8,7 @@ See README.md for the full table.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -98,7 +99,15 @@ TEMPLATES = [
 
 # --- Data -------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# The development server starts a thread per request: a persistent connection per thread would
+# stay open for DB_CONN_MAX_AGE seconds each (several dev servers exhausted max_connections), so
+# it closes them after each request unless DB_CONN_MAX_AGE is set explicitly.
+_DEV_SERVER = len(sys.argv) > 1 and sys.argv[1] in {"runserver", "rundev"}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0 if _DEV_SERVER else 60, minimum=0)
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # The embedded default is shared by runserver and the worker: wait for locks instead of failing.

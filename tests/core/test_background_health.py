@@ -155,3 +155,23 @@ def test_postgresql_connections_are_health_checked_before_reuse(tmp_path):
     )
     assert code == 0, database
     assert database["CONN_MAX_AGE"] == 60 and database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_the_development_server_does_not_keep_a_connection_per_thread(tmp_path):
+    env = {"ITSM_VAR_DIR": str(tmp_path), "DATABASE_URL": "postgres://u@db.example:5432/itsm"}
+    code = (
+        "import json, sys; sys.argv = ['manage.py', 'runserver']; import django; django.setup(); "
+        "from django.conf import settings; print(json.dumps(settings.DATABASES['default']['CONN_MAX_AGE']))"
+    )
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k != "DB_CONN_MAX_AGE"}
+    full_env.update({"DJANGO_SETTINGS_MODULE": "itsm.settings", "SECRET_KEY": "x" * 50, **env})
+
+    def conn_max_age(**extra):
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env={**full_env, **extra}, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    assert conn_max_age() == 0
+    assert conn_max_age(DB_CONN_MAX_AGE="30") == 30  # an explicit choice wins
