@@ -103,3 +103,28 @@ def test_repairing_the_calendar_breaches_the_set_aside_timer_and_forgets_the_fai
     timer = resolution(bad)
     assert timer.state == "breached"
     assert not SweepFailure.objects.filter(object_id=timer.pk).exists()
+
+
+def test_the_upgrade_merges_overlapping_spans_saved_before_the_validation(clock):
+    """Calendars broken before the validation existed are repaired by a data migration (union of
+    the overlapping spans of a weekday), so their incidents get timers again."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("slm.migrations.0004_merge_overlapping_opening_hours")
+    calendar = office_hours("Broken hours", days=[0, 1])
+    CalendarHours.objects.bulk_create(
+        [
+            CalendarHours(calendar=calendar, weekday=0, start=time(9), end=time(12)),  # inside 08–17
+            CalendarHours(calendar=calendar, weekday=1, start=time(16), end=time(0)),  # past 17, to 24
+            CalendarHours(calendar=calendar, weekday=1, start=time(8), end=time(17)),  # a duplicate
+        ]
+    )
+    version = calendar.version
+    migration.merge_overlaps(apps, None)
+    spans = list(calendar.hours.order_by("weekday", "start").values_list("weekday", "start", "end"))
+    assert spans == [(0, time(8), time(17)), (1, time(8), time(0))]
+    calendar.refresh_from_db()
+    assert calendar.version > version  # cached calendars are refreshed
+    calendar.to_calendar()  # the engine accepts it again
