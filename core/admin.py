@@ -2,7 +2,16 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Category, Desk, IdempotencyRecord, Organization, SupportGroup, User
+from core.models import (
+    Category,
+    Desk,
+    IdempotencyRecord,
+    Organization,
+    SupportGroup,
+    SweepFailure,
+    TaskHeartbeat,
+    User,
+)
 
 
 @admin.register(User)
@@ -66,3 +75,39 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TaskHeartbeat)
+class TaskHeartbeatAdmin(_ReadOnlyAdmin):
+    """Written by Celery signals; read on the admin home page and by /readyz."""
+
+    list_display = ("name", "last_run_at", "last_ok_at", "last_error_at", "registered_at")
+    search_fields = ("name",)
+    readonly_fields = ("name", "registered_at", "last_run_at", "last_ok_at", "last_error_at", "last_error")
+
+
+@admin.register(SweepFailure)
+class SweepFailureAdmin(_ReadOnlyAdmin):
+    """Rows a sweep set aside after an error; deleting one makes the next sweep try it at once."""
+
+    list_display = ("sweep", "model", "object_id", "attempts", "failed_at", "skip_until")
+    list_filter = ("sweep",)
+    search_fields = ("object_id", "error")
+    readonly_fields = (
+        "sweep",
+        "model",
+        "object_id",
+        "error",
+        "attempts",
+        "first_failed_at",
+        "failed_at",
+        "skip_until",
+    )

@@ -276,3 +276,57 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class TaskHeartbeat(models.Model):
+    """When a periodic task last ran and last succeeded (written by Celery signals).
+
+    ``/readyz`` and the admin home page compare these with the beat schedule: a sweep whose last
+    success (or, never run, its registration) is older than three of its periods is reported, so
+    a dead beat cannot stop SLA timers, the outbox or escalations silently.
+    """
+
+    name = models.CharField(_("task"), max_length=200, unique=True)
+    registered_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    last_ok_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    last_error_at = models.DateTimeField(_("last failure"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("periodic task heartbeat")
+        verbose_name_plural = _("periodic task heartbeats")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SweepFailure(models.Model):
+    """A row that a periodic sweep could not process: logged, kept aside for a while, retried.
+
+    One bad row (a broken calendar, a receiver that raises) must not stop a sweep for every other
+    row, nor stay first in every batch: the sweep records it here, skips it until ``skip_until``
+    (growing back-off) and carries on. A later success deletes the record.
+    """
+
+    sweep = models.CharField(_("sweep"), max_length=100)
+    model = models.CharField(_("model"), max_length=100)
+    object_id = models.BigIntegerField(_("object id"))
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    first_failed_at = models.DateTimeField(_("first failure"), default=timezone.now)
+    failed_at = models.DateTimeField(_("last failure"), default=timezone.now)
+    skip_until = models.DateTimeField(_("skipped until"))
+
+    class Meta:
+        ordering = ["-failed_at"]
+        verbose_name = _("sweep failure")
+        verbose_name_plural = _("sweep failures")
+        constraints = [
+            models.UniqueConstraint(fields=["sweep", "object_id"], name="sweepfailure_unique_object"),
+        ]
+        indexes = [models.Index(fields=["sweep", "skip_until"], name="sweepfailure_skip_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.sweep}: {self.model} {self.object_id}"

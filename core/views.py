@@ -85,33 +85,101 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
-def _check_database() -> str | None:
+def _check_database() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None
+    except Exception:
+        # The driver's text names the database host and port: it goes to the log, not the caller.
+        log.exception("readiness: database unreachable")
+        return False
+    return True
 
 
-def _check_broker() -> str | None:
+def _check_broker() -> bool:
     from itsm.celery import app
 
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None
+    except Exception:
+        log.exception("readiness: broker unreachable")
+        return False
+    return True
+
+
+def _stale_sweeps() -> list[str] | None:
+    """Names of periodic tasks that have not succeeded for three of their periods (None: unknown)."""
+    from core import heartbeats
+
+    try:
+        stale = heartbeats.stale()
+    except Exception:
+        log.exception("readiness: heartbeats unreadable")
+        return None
+    for beat in stale:
+        log.warning(
+            "readiness: periodic task %s has not succeeded for %s periods",
+            beat.name,
+            heartbeats.STALE_PERIODS,
+            extra={"task": beat.name, "last_ok_at": str(beat.last_ok_at), "last_error": beat.last_error},
+        )
+    return [beat.name for beat in stale]
 
 
 @never_cache
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Readiness: the database and the Celery broker are reachable."""
-    checks = {"database": _check_database(), "broker": _check_broker()}
-    ok = all(value is None for value in checks.values())
-    body = {"status": "ok" if ok else "unavailable", "checks": {k: v or "ok" for k, v in checks.items()}}
+    """Readiness: the database and the Celery broker are reachable and the periodic sweeps run.
+
+    Anonymous callers learn only which check failed (and which sweeps are late); the details are
+    logged.
+    """
+    database = _check_database()
+    stale = _stale_sweeps() if database else None
+    checks = {
+        "database": "ok" if database else "unavailable",
+        "broker": "ok" if _check_broker() else "unavailable",
+        "beat": "unknown" if stale is None else ("late" if stale else "ok"),
+    }
+    ok = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if ok else "unavailable", "checks": checks}
+    if stale:
+        body["late_tasks"] = stale
     if not ok:
         log.warning("readiness check failed", extra={"checks": str(checks)})
     return JsonResponse(body, status=200 if ok else 503)
+
+
+def _database_unavailable(exc: BaseException | None) -> bool:
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database that cannot be reached is a 503 (JSON for the API, a plain page
+    otherwise) that asks to try again; anything else is Django's usual 500.
+
+    Django calls this for an exception from any view or middleware (it sees ``sys.exc_info()``),
+    so a request that first touches the database in a middleware (the session) is covered too.
+    The page is rendered without the request context: the layouts' context processors would
+    query the database again.
+    """
+    import sys
+
+    from django.template.loader import render_to_string
+    from django.views import defaults
+
+    exc = sys.exc_info()[1]
+    if not _database_unavailable(exc):
+        return defaults.server_error(request)
+    log.error("database unavailable", extra={"path": request.path, "error": f"{type(exc).__name__}"})
+    headers = {"Retry-After": "30"}
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": _("The service is temporarily unavailable. Please try again in a moment.")},
+            status=503,
+            headers=headers,
+        )
+    return HttpResponse(render_to_string("503.html"), status=503, headers=headers)

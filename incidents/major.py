@@ -46,6 +46,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sweeps
 from core.choices import TimelineKind
 from core.models import SupportGroup, User
 from core.roles import INCIDENT_MANAGER, has_role, is_agent
@@ -627,19 +628,23 @@ def due_step_ids(*, now: datetime | None = None, limit: int = 500) -> list[int]:
     now = now or timezone.now()
     return list(
         EscalationStep.objects.filter(state=StepState.PENDING, due_at__lte=now)
+        .exclude(pk__in=sweeps.skipped_ids("incidents.major.steps"))
         .order_by("due_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
 
 
 def sweep_due_steps(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Notify every due escalation step; each in its own transaction. Returns how many."""
+    """Notify every due escalation step; each in its own transaction. Returns how many.
+
+    A step that fails stays pending, is logged and recorded (core.sweeps) and set aside for a
+    back-off, so it cannot head every run while the others wait."""
     done = 0
+    guard = sweeps.RowGuard("incidents.major.steps", "incidents.EscalationStep")
     for step_id in due_step_ids(now=now, limit=limit):
-        try:
+        with guard.row(step_id):
             done += notify_step(step_id, now=now)
-        except Exception:  # one broken step must not stop the others; it stays pending
-            log.exception("escalation step %s failed; it will be retried", step_id)
+    guard.finish()
     return done
 
 
@@ -894,6 +899,7 @@ def due_reminder_ids(*, now: datetime | None = None, limit: int = 500) -> list[i
     now = now or timezone.now()
     return list(
         MajorIncident.objects.filter(reminder_due_at__lte=now)
+        .exclude(pk__in=sweeps.skipped_ids("incidents.major.reminders"))
         .order_by("reminder_due_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -901,11 +907,11 @@ def due_reminder_ids(*, now: datetime | None = None, limit: int = 500) -> list[i
 
 def sweep_cadence(*, now: datetime | None = None, limit: int = 500) -> int:
     done = 0
+    guard = sweeps.RowGuard("incidents.major.reminders", "incidents.MajorIncident")
     for major_id in due_reminder_ids(now=now, limit=limit):
-        try:
+        with guard.row(major_id):
             done += remind_cadence(major_id, now=now)
-        except Exception:
-            log.exception("cadence reminder of major incident %s failed; it will be retried", major_id)
+    guard.finish()
     return done
 
 

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sweeps
 from core.choices import TimelineKind
 from core.models import Category, Desk, SupportGroup, User
 from core.numbering import next_number
@@ -646,35 +647,33 @@ def auto_close_due(*, now=None, days: int | None = None, limit: int = 1000) -> l
     cutoff = now - timezone.timedelta(days=days)
     system = system_user()
     closed = []
-    candidates = (
-        Incident.objects.filter(state=State.RESOLVED, resolved_at__lte=cutoff)
-        .exclude(major_state__in=[MajorState.ACCEPTED, MajorState.RESOLVED])
-        .values_list("pk", flat=True)[:limit]
-    )
+    # One incident that cannot be closed (say a receiver fails) must not stall the sweep for all
+    # the others: its savepoint rolls back, it is logged, recorded and set aside for a back-off
+    # (core.sweeps) so that it does not come first in every batch.
+    guard = sweeps.RowGuard("incidents.auto_close", "incidents.Incident")
+    candidates = guard.exclude(
+        Incident.objects.filter(state=State.RESOLVED, resolved_at__lte=cutoff).exclude(
+            major_state__in=[MajorState.ACCEPTED, MajorState.RESOLVED]
+        )
+    ).values_list("pk", flat=True)[:limit]
     for pk in candidates:
-        try:
-            with transaction.atomic():
-                # Re-check the cutoff under the lock: the incident may have been reopened and
-                # resolved again since the candidates were read, which restarts its clock.
-                incident = (
-                    Incident.objects.select_for_update(skip_locked=True)
-                    .filter(pk=pk, state=State.RESOLVED, resolved_at__lte=cutoff)
-                    .first()
-                )
-                if incident is None:
-                    continue
+        with guard.row(pk):
+            # Re-check the cutoff under the lock: the incident may have been reopened and
+            # resolved again since the candidates were read, which restarts its clock.
+            incident = (
+                Incident.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, state=State.RESOLVED, resolved_at__lte=cutoff)
+                .first()
+            )
+            if incident is not None:
                 transition_incident(
                     incident,
                     by=system,
                     state=State.CLOSED,
                     comment=_("Closed automatically %(days)s days after resolution.") % {"days": days},
                 )
-        except Exception:
-            # One incident that cannot be closed (say a receiver fails) must not stall the sweep
-            # for all the others: its transaction rolls back and the next run tries it again.
-            log.exception("auto-close failed", extra={"incident": pk})
-            continue
-        closed.append(incident.number)
+                closed.append(incident.number)
+    guard.finish()
     return closed
 
 

@@ -8,6 +8,7 @@ See README.md for the full table.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from itsm.env import env_bool, env_float, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ITSM_VAR_DIR", str(BASE_DIR / "var")))
+# Runtime files (beat schedule, embedded broker, mail files) live here whatever the broker: beat
+# dies at start without it, and `worker -B` would go on without any periodic sweep.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 # pytest sets PYTEST_VERSION; the test suite runs with DEBUG off like production.
@@ -100,7 +104,15 @@ TEMPLATES = [
 
 # --- Data -------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# The development server starts a thread per request: a persistent connection per thread would
+# stay open for DB_CONN_MAX_AGE seconds each (several dev servers exhausted max_connections), so
+# it closes them after each request unless DB_CONN_MAX_AGE is set explicitly.
+_DEV_SERVER = len(sys.argv) > 1 and sys.argv[1] in {"runserver", "rundev"}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0 if _DEV_SERVER else 60, minimum=0)
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # The embedded default is shared by runserver and the worker: wait for locks instead of failing.
@@ -221,7 +233,6 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "IT Service Desk <servicedesk@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -230,8 +241,17 @@ NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
 # Back-off: base * 2**(attempt-1) seconds, capped. Tests shorten the base to seconds.
 NOTIFY_RETRY_BASE_SECONDS = env_float("NOTIFY_RETRY_BASE_SECONDS", 30.0)
 NOTIFY_RETRY_MAX_SECONDS = env_float("NOTIFY_RETRY_MAX_SECONDS", 3600.0)
-# A row claimed by a worker that died is free again after this lease.
-NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 300, minimum=1)
+# A row claimed by a worker that died is free again after this lease. Delivery is at-least-once:
+# a worker killed after the SMTP server accepted a message and before the row was marked sent
+# re-sends it (same Message-ID) once the lease has run out. The lease therefore only has to
+# outlast one send, whose every SMTP step is bounded by EMAIL_TIMEOUT: three timeouts by default.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 3 * EMAIL_TIMEOUT, minimum=1)
+if NOTIFY_LEASE_SECONDS <= EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"NOTIFY_LEASE_SECONDS={NOTIFY_LEASE_SECONDS} must be longer than EMAIL_TIMEOUT={EMAIL_TIMEOUT}: "
+        "a second worker would send a message that is still being sent"
+    )
 
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
@@ -259,6 +279,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Creates the schedule file's folder (a `--schedule` path in a fresh volume) before opening it.
+CELERY_BEAT_SCHEDULER = "itsm.celery:Scheduler"
+# A row that fails in a periodic sweep is set aside for this long (doubling per failure, capped),
+# logged and listed in Django admin (Sweep failures), while the sweep carries on with the rest.
+SWEEP_FAILURE_RETRY_SECONDS = env_int("SWEEP_FAILURE_RETRY_SECONDS", 300, minimum=1)
+SWEEP_FAILURE_RETRY_MAX_SECONDS = env_int("SWEEP_FAILURE_RETRY_MAX_SECONDS", 3600, minimum=1)
 # Periodic sweeps; each app adds its own entries here. The sweeps are what guarantees
 # correctness: task messages only add promptness.
 CELERY_BEAT_SCHEDULE = {
@@ -444,3 +470,11 @@ CELERY_BEAT_SCHEDULE["problems-detect-trends"] = {
 # SLA timers: the sweep period (seconds) and exact-time ETA checks for what falls due before it.
 SLA_SWEEP_SECONDS = env_float("SLA_SWEEP_SECONDS", 60.0)
 SLA_ETA_TASKS = env_bool("SLA_ETA_TASKS", True)
+# Calendars with a country keep this year's and the next HOLIDAY_YEARS_AHEAD years' public
+# holidays loaded (on save and by this task; each year once).
+HOLIDAY_YEARS_AHEAD = env_int("HOLIDAY_YEARS_AHEAD", 1, minimum=0)
+CELERY_BEAT_SCHEDULE["slm-load-public-holidays"] = {
+    "task": "slm.tasks.load_public_holidays",
+    # Monthly rather than once a year: a beat that is down on one day costs nothing.
+    "schedule": crontab(minute=30, hour=2, day_of_month=1),
+}

@@ -7,6 +7,8 @@ from core import views as core_views
 
 admin.site.site_header = "ITSM administration"
 admin.site.site_title = "ITSM"
+# A database that cannot be reached answers 503 (JSON under /api/), anything else the usual 500.
+handler500 = "core.views.server_error"
 
 urlpatterns = [
     path("", core_views.home, name="home"),

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from slm import services
-from slm.forms import PublicHolidaysForm, SlaPolicyForm
+from slm.forms import CalendarHoursFormSet, PublicHolidaysForm, SlaPolicyForm
 from slm.models import (
     BusinessCalendar,
     CalendarHours,
@@ -33,6 +33,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
 class CalendarHoursInline(admin.TabularInline):
     model = CalendarHours
+    formset = CalendarHoursFormSet
     extra = 0
 
 

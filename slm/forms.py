@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Category, Desk
 from incidents.choices import HoldReason, Priority
-from slm.models import BusinessCalendar, Service, SlaPolicy
+from slm.models import BusinessCalendar, Service, SlaPolicy, validate_opening_hours
 
 
 class SlaPolicyForm(forms.ModelForm):
@@ -65,6 +65,27 @@ class SlaPolicyForm(forms.ModelForm):
             "escalation_groups",
             "escalation_addresses",
         ]
+
+
+class CalendarHoursFormSet(forms.BaseInlineFormSet):
+    """The opening hours of a calendar edited together (admin inline): the submitted rows are
+    checked against each other with the same rule as the model and the API."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.instance.siblings_checked = True  # the formset's clean() compares the rows
+        return form
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        spans = [
+            (form.cleaned_data.get("weekday"), form.cleaned_data.get("start"), form.cleaned_data.get("end"))
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        validate_opening_hours(spans)
 
 
 class PublicHolidaysForm(forms.Form):

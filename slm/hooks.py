@@ -77,7 +77,35 @@ def policy_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
     _schedule(policy_id=policy_id)
 
 
+def calendar_country_saved(sender, instance, raw=False, **kwargs) -> None:
+    """A calendar with a country gets this year's and the coming years' public holidays once the
+    save is committed (idempotent; a failure is logged and left to the periodic task)."""
+    if raw or not instance.holiday_country or instance.is_24x7:
+        return
+    calendar_id = instance.pk
+
+    def load() -> None:
+        import logging
+
+        from slm import services
+
+        calendar = BusinessCalendar.objects.filter(pk=calendar_id).first()
+        if calendar is None:
+            return
+        try:
+            services.ensure_public_holidays(calendar)
+        except Exception:
+            logging.getLogger(__name__).exception(
+                "could not load public holidays of calendar %s", calendar_id
+            )
+
+    transaction.on_commit(load)
+
+
 def connect() -> None:
+    post_save.connect(
+        calendar_country_saved, sender=BusinessCalendar, dispatch_uid="slm.calendar_country_saved"
+    )
     for model in (BusinessCalendar, CalendarHours, Holiday):
         post_save.connect(calendar_saved, sender=model, dispatch_uid=f"slm.calendar_saved.{model.__name__}")
         post_delete.connect(

@@ -33,6 +33,7 @@ from slm.choices import (
 
 __all__ = [
     "BusinessCalendar",
+    "validate_opening_hours",
     "CalendarHours",
     "Criticality",
     "Holiday",
@@ -118,6 +119,12 @@ class BusinessCalendar(models.Model):
         blank=True,
         help_text=_("ISO country code (e.g. SE) offered by the “load public holidays” action."),
     )
+    # "SE:2026" for every country and year whose public holidays were loaded (by the admin action,
+    # on save, or the periodic task), so each year is loaded once: a holiday an administrator
+    # deletes afterwards stays deleted.
+    public_holiday_years = models.JSONField(
+        _("public holidays loaded"), default=list, blank=True, editable=False
+    )
     is_active = models.BooleanField(_("active"), default=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     # With the id and version, identifies one state of the calendar for in-process caches (an id
@@ -131,6 +138,17 @@ class BusinessCalendar(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        country = (self.holiday_country or "").strip().upper()
+        if country:
+            import holidays as holiday_lib
+
+            if country not in holiday_lib.list_supported_countries():
+                raise ValidationError(
+                    {"holiday_country": _("No public holidays are known for “%(c)s”.") % {"c": country}}
+                )
+            self.holiday_country = country
 
     def to_calendar(self) -> bt.Calendar:
         """The pure calendar of the maths module (uses prefetched hours/holidays when present)."""
@@ -158,6 +176,54 @@ class BusinessCalendar(models.Model):
         return (self.pk, self.version, self.changed_at)
 
 
+def _end_minutes(value: time) -> int:
+    return 24 * 60 if value == time(0) else value.hour * 60 + value.minute
+
+
+def _hhmm(value: time, *, is_end: bool = False) -> str:
+    return "24:00" if is_end and value == time(0) else f"{value:%H:%M}"
+
+
+def validate_opening_hours(spans) -> None:
+    """The one rule for a calendar's weekly hours, shared by the model, the admin and the API.
+
+    ``spans``: ``(weekday, start, end)`` triples (end 00:00 = midnight at the end of the day).
+    Each span must close after it opens, and the spans of one weekday must neither repeat nor
+    overlap (touching, 08:00–12:00 and 12:00–17:00, is fine). Raises a ValidationError naming
+    the weekday and both spans; the pure calendar of :mod:`slm.businesstime` refuses the same.
+    """
+    labels = dict(Weekday.choices)
+    by_day: dict[int, list[tuple[int, int, time, time]]] = {}
+    for weekday, start, end in spans:
+        if start is None or end is None or weekday is None:
+            continue
+        lo, hi = start.hour * 60 + start.minute, _end_minutes(end)
+        if hi <= lo:
+            raise ValidationError(
+                _("%(weekday)s %(start)s–%(end)s: closing time must be after opening time.")
+                % {
+                    "weekday": labels.get(weekday, weekday),
+                    "start": _hhmm(start),
+                    "end": _hhmm(end, is_end=True),
+                },
+                code="empty_span",
+            )
+        by_day.setdefault(weekday, []).append((lo, hi, start, end))
+    for weekday, rows in sorted(by_day.items()):
+        rows.sort()
+        for (_lo1, hi1, s1, e1), (lo2, _hi2, s2, e2) in zip(rows, rows[1:], strict=False):
+            if lo2 < hi1:
+                raise ValidationError(
+                    _("Opening hours on %(weekday)s overlap: %(first)s and %(second)s.")
+                    % {
+                        "weekday": labels.get(weekday, weekday),
+                        "first": f"{_hhmm(s1)}–{_hhmm(e1, is_end=True)}",
+                        "second": f"{_hhmm(s2)}–{_hhmm(e2, is_end=True)}",
+                    },
+                    code="overlap",
+                )
+
+
 class CalendarHours(models.Model):
     """One opening span of a weekday, in the calendar's local wall time (end 00:00 = 24:00)."""
 
@@ -175,9 +241,23 @@ class CalendarHours(models.Model):
         end = "24:00" if self.end == time(0) else f"{self.end:%H:%M}"
         return f"{self.get_weekday_display()} {self.start:%H:%M}–{end}"
 
+    # Set by the admin inline formset, which checks the submitted rows against each other (the
+    # stored siblings may be changing in the same submission).
+    siblings_checked = False
+
     def clean(self) -> None:
         if self.start is not None and self.end is not None and self.end != time(0) and self.end <= self.start:
             raise ValidationError({"end": _("Closing time must be after opening time.")})
+        if self.siblings_checked or self.calendar_id is None or None in (self.weekday, self.start, self.end):
+            return
+        siblings = CalendarHours.objects.filter(calendar_id=self.calendar_id, weekday=self.weekday)
+        if self.pk:
+            siblings = siblings.exclude(pk=self.pk)
+        spans = [(self.weekday, self.start, self.end), *siblings.values_list("weekday", "start", "end")]
+        try:
+            validate_opening_hours(spans)
+        except ValidationError as exc:
+            raise ValidationError({"start": exc.messages}) from None
 
 
 class Holiday(models.Model):

@@ -42,6 +42,7 @@ from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sweeps
 from core.choices import TimelineKind
 from incidents.choices import HoldReason, State
 from slm import businesstime as bt
@@ -796,10 +797,12 @@ def sweep_timers(
     entries and outbox rows together). A crash before the commit leaves everything to the next
     sweep; a duplicate sweep finds nothing due (``next_check_at`` moved) and, should it race,
     the per-recipient dedupe keys of the outbox rows still keep each notification single.
-    """
-    from slm import notify
 
-    totals = {"checked": 0, "warnings": 0, "breaches": 0, "notifications": 0}
+    A timer that cannot be checked (a calendar broken in the database, a row that cannot be
+    written) is logged, recorded as a :class:`core.models.SweepFailure` and its next check is
+    moved past a back-off; the rest of the batch is checked and committed all the same.
+    """
+    totals = {"checked": 0, "warnings": 0, "breaches": 0, "notifications": 0, "failed": 0}
     while True:
         now_ = now or timezone.now()
         with transaction.atomic():
@@ -810,34 +813,93 @@ def sweep_timers(
             if not claimed:
                 break
             timers = _load_for_sweep(claimed)
-            events = []
+            checked, events, failed = [], [], []
             for timer in timers:
-                figs = figures(timer, now_)
-                kind = None
-                if timer.breached_at is None and figs.due_at is not None and figs.due_at <= now_:
-                    timer.breached_at = figs.due_at
-                    timer.state = TimerState.BREACHED
-                    if timer.warned_at is None:
-                        timer.warned_at = figs.warning_at  # superseded by the breach
-                    kind = "breach"
-                elif timer.warned_at is None and figs.warning_at is not None and figs.warning_at <= now_:
-                    timer.warned_at = figs.warning_at
-                    kind = "warning"
-                refresh(timer, now_, figs)
-                timer.version += 1
-                timer.updated_at = now_
-                if kind:
-                    events.append((kind, timer, figs))
-            _bulk_save_checked(timers)
-            if events:
-                _sweep_timeline(events)
-                totals["notifications"] += notify.sla_events(events)
-            totals["checked"] += len(timers)
+                try:
+                    event = _check(timer, now_)
+                except Exception as exc:  # a broken calendar or timer: set it aside, go on
+                    failed.append((timer, exc))
+                    continue
+                checked.append(timer)
+                if event:
+                    events.append(event)
+            try:
+                with transaction.atomic():
+                    totals["notifications"] += _write_checked(checked, events)
+            except Exception:
+                # The batch write failed: find the row that cannot be written, one savepoint each.
+                log.exception("SLA sweep: batch write failed, writing timer by timer")
+                checked, events, notified = _write_one_by_one(checked, events, failed)
+                totals["notifications"] += notified
+            for timer, exc in failed:
+                _set_aside(timer, exc)
+            if failed:
+                log.error("SLA sweep: %d timer(s) set aside after errors", len(failed))
+            sweeps.clear_failures(SWEEP_NAME, [t.pk for t in checked])
+            totals["checked"] += len(checked)
+            totals["failed"] += len(failed)
             totals["warnings"] += sum(1 for k, *_ in events if k == "warning")
             totals["breaches"] += sum(1 for k, *_ in events if k == "breach")
         if len(claimed) < batch_size:
             break
     return totals
+
+
+SWEEP_NAME = "slm.sweep_timers"
+
+
+def _check(timer: SlaTimer, now: datetime) -> tuple | None:
+    """Advance one claimed timer in memory: returns its warning or breach event, if any."""
+    figs = figures(timer, now)
+    kind = None
+    if timer.breached_at is None and figs.due_at is not None and figs.due_at <= now:
+        timer.breached_at = figs.due_at
+        timer.state = TimerState.BREACHED
+        if timer.warned_at is None:
+            timer.warned_at = figs.warning_at  # superseded by the breach
+        kind = "breach"
+    elif timer.warned_at is None and figs.warning_at is not None and figs.warning_at <= now:
+        timer.warned_at = figs.warning_at
+        kind = "warning"
+    refresh(timer, now, figs)
+    timer.version += 1
+    timer.updated_at = now
+    return (kind, timer, figs) if kind else None
+
+
+def _write_checked(timers: Sequence[SlaTimer], events: Sequence[tuple]) -> int:
+    """Save the checked timers, their timeline entries and outbox rows; returns the rows written."""
+    from slm import notify
+
+    _bulk_save_checked(timers)
+    if not events:
+        return 0
+    _sweep_timeline(events)
+    return notify.sla_events(events)
+
+
+def _write_one_by_one(timers, events, failed: list) -> tuple[list, list, int]:
+    by_timer = {event[1].pk: event for event in events}
+    written, written_events, notified = [], [], 0
+    for timer in timers:
+        event = by_timer.get(timer.pk)
+        try:
+            with transaction.atomic():
+                notified += _write_checked([timer], [event] if event else [])
+        except Exception as exc:
+            failed.append((timer, exc))
+            continue
+        written.append(timer)
+        if event:
+            written_events.append(event)
+    return written, written_events, notified
+
+
+def _set_aside(timer: SlaTimer, exc: BaseException) -> None:
+    """Log and record a timer the sweep cannot check, and move its next check past the back-off
+    so that it does not head every batch; an edit of its calendar or policy replays it at once."""
+    retry_at = sweeps.record_failure(SWEEP_NAME, "slm.SlaTimer", timer.pk, exc)
+    SlaTimer.objects.filter(pk=timer.pk).update(next_check_at=retry_at)
 
 
 @dataclass(frozen=True)
@@ -1201,9 +1263,63 @@ def load_public_holidays(calendar: BusinessCalendar, *, country: str, year: int,
         if d not in existing
     ]
     Holiday.objects.bulk_create(rows)
+    _note_loaded(calendar, f"{country}:{int(year)}")
     if rows:
         calendar_changed(calendar)
     return len(rows)
+
+
+def _note_loaded(calendar: BusinessCalendar, key: str) -> None:
+    years = list(
+        BusinessCalendar.objects.filter(pk=calendar.pk).values_list("public_holiday_years", flat=True).first()
+        or []
+    )
+    if key not in years:
+        years.append(key)
+        # A queryset update: no post_save, so no version bump or recompute of its own.
+        BusinessCalendar.objects.filter(pk=calendar.pk).update(public_holiday_years=sorted(years))
+    calendar.public_holiday_years = sorted(years)
+
+
+def ensure_public_holidays(calendar: BusinessCalendar, *, today=None) -> int:
+    """Load the public holidays of the calendar's country for this year and the next
+    ``HOLIDAY_YEARS_AHEAD`` years, each year once (idempotent); returns the holidays added.
+
+    Runs when a calendar with a country is saved and from a periodic task, so a calendar never
+    runs out of holidays at a new year. A year already loaded is not loaded again, so a holiday
+    that an administrator deleted stays deleted.
+    """
+    country = (calendar.holiday_country or "").strip().upper()
+    if not country or calendar.is_24x7:
+        return 0
+    year = (today or timezone.localdate()).year
+    ahead = getattr(settings, "HOLIDAY_YEARS_AHEAD", 1)
+    added = 0
+    with transaction.atomic():
+        locked = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+        loaded = set(locked.public_holiday_years or [])
+        for wanted in range(year, year + ahead + 1):
+            if f"{country}:{wanted}" not in loaded:
+                added += load_public_holidays(locked, country=country, year=wanted)
+    return added
+
+
+def ensure_all_public_holidays(*, today=None) -> dict:
+    """The periodic task's work: every active calendar with a country; a calendar that fails is
+    logged and set aside (see :mod:`core.sweeps`), the others are loaded."""
+    totals = {"calendars": 0, "added": 0, "failed": 0}
+    calendars = (
+        BusinessCalendar.objects.filter(is_24x7=False, is_active=True)
+        .exclude(holiday_country="")
+        .exclude(pk__in=sweeps.skipped_ids("slm.public_holidays"))
+    )
+    failed: list[int] = []
+    for calendar in calendars:
+        with sweeps.isolated("slm.public_holidays", "slm.BusinessCalendar", calendar.pk, failed=failed):
+            totals["added"] += ensure_public_holidays(calendar, today=today)
+            totals["calendars"] += 1
+    totals["failed"] = len(failed)
+    return totals
 
 
 def calendar_changed(calendar: BusinessCalendar) -> None:

@@ -36,3 +36,10 @@ def recompute_timers_task(calendar_id: int | None = None, policy_id: int | None 
     if calendar is None and policy is None:
         return 0
     return services.recompute_timers(calendar=calendar, policy=policy)
+
+
+@shared_task(name="slm.tasks.load_public_holidays", acks_late=True)
+def load_public_holidays() -> dict:
+    """Keep this year's and the coming years' public holidays loaded in every calendar with a
+    country (idempotent: a year is loaded once)."""
+    return services.ensure_all_public_holidays()

@@ -75,8 +75,17 @@ def flush_redis(url: str) -> None:
 
 
 @contextmanager
-def celery_worker(*, broker_url: str, extra_env: dict | None = None, beat: bool = False, name: str = "w1"):
-    """Run a real Celery worker (optionally with beat) against the test database and ``broker_url``."""
+def celery_worker(
+    *,
+    broker_url: str,
+    extra_env: dict | None = None,
+    beat: bool = False,
+    name: str = "w1",
+    make_var_dir: bool = True,
+):
+    """Run a real Celery worker (optionally with beat) against the test database and ``broker_url``.
+
+    ``make_var_dir=False`` starts it without its ``ITSM_VAR_DIR`` (the product must create it)."""
     env = {
         **os.environ,
         "DATABASE_URL": test_database_url(),
@@ -108,7 +117,8 @@ def celery_worker(*, broker_url: str, extra_env: dict | None = None, beat: bool 
         "--without-heartbeat",
     ]
     if beat:
-        Path(env["ITSM_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+        if make_var_dir:
+            Path(env["ITSM_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
         cmd += ["--beat", "--schedule", str(Path(env["ITSM_VAR_DIR"]) / "beat-schedule")]
     log_path = ROOT / "var" / f"worker-{name}-{os.getpid()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,9 +9,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.models import Desk, SupportGroup, User
-from slm import businesstime as bt
 from slm import services
-from slm.models import BusinessCalendar, CalendarHours, Holiday, Service, SlaPolicy, SlaTarget, SlaTimer
+from slm.models import (
+    BusinessCalendar,
+    CalendarHours,
+    Holiday,
+    Service,
+    SlaPolicy,
+    SlaTarget,
+    SlaTimer,
+    validate_opening_hours,
+)
 
 
 class ServiceSerializer(serializers.ModelSerializer):
@@ -82,13 +90,10 @@ class BusinessCalendarSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         hours = attrs.get("hours")
         if hours is not None:
-            weekly: dict[int, list] = {}
-            for row in hours:
-                weekly.setdefault(row["weekday"], []).append((row["start"], row["end"]))
-            try:
-                bt.WeeklyHours(weekly)
-            except (TypeError, ValueError) as exc:
-                raise serializers.ValidationError({"hours": [str(exc)]})
+            try:  # the same rule as the model and the admin
+                validate_opening_hours((row["weekday"], row["start"], row["end"]) for row in hours)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"hours": exc.messages}) from None
         holidays = attrs.get("holidays")
         if holidays is not None:
             dates = [h["date"] for h in holidays]
