@@ -958,7 +958,11 @@ def portal_report(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/incidents/report.html",
-        {"form": form, "report_panels": render_panels("incident-report-form", request, None)},
+        {
+            "form": form,
+            "page_panels": render_panels("incident-report-page", request, None),
+            "report_panels": render_panels("incident-report-form", request, None),
+        },
         status=status,
     )
 

@@ -12,7 +12,7 @@ from core.panels import render_panels
 from incidents import major
 from incidents.choices import MajorState
 from incidents.major_choices import StepState
-from incidents.models import MajorAffectedUser, MajorIncident
+from incidents.models import Incident, MajorAffectedUser, MajorIncident
 from tests.conftest import make_user
 from tests.incidents.factories import make_incident
 from tests.incidents.major_support import (  # noqa: F401 (fast_passwords is a fixture)
@@ -182,12 +182,44 @@ def test_report_form_banner_shows_only_the_chosen_services_major(desk, end_user,
     )
     request = RequestFactory().get("/portal/incidents/new/")
     request.user = end_user
-    assert "Mail outage" in "".join(render_panels("incident-report-form", request, mail))
-    # Other apps share the slot (the knowledge suggestion box); only the banner must be absent.
-    assert "Mail outage" not in "".join(render_panels("incident-report-form", request, vpn))
+    assert "Mail outage" in "".join(render_panels("incident-report-page", request, mail))
+    assert "Mail outage" not in "".join(render_panels("incident-report-page", request, vpn))
     request = RequestFactory().get("/portal/incidents/new/", {"service": str(mail.pk)})
     request.user = end_user
-    assert "Mail outage" in "".join(render_panels("incident-report-form", request, None))
+    assert "Mail outage" in "".join(render_panels("incident-report-page", request, None))
+    # The banner carries its own form, so it never renders inside the report form.
+    assert "Mail outage" not in "".join(render_panels("incident-report-form", request, None))
+
+
+def test_report_page_with_a_banner_nests_no_form_and_both_forms_work(
+    client, desk, end_user, other_end_user, agent, incident_manager
+):
+    """Issue 11, defect 1: the banner's form sat inside the report form; Send and "This affects me
+    too" both submitted the wrong form."""
+    from tests.html_checks import nested_forms
+
+    mail = make_service("E-mail", desk)
+    accepted = accepted_major(
+        other_end_user, proposer=agent, manager=incident_manager, service=mail, public_title="Mail outage"
+    )
+    signed_in(client, end_user)
+    page = client.get(reverse("incidents:portal-report"))
+    html = page.content.decode()
+    assert page.status_code == 200 and "Mail outage" in html and "This affects me too" in html
+    assert nested_forms(html) == []
+    report_form_start = html.index('enctype="multipart/form-data"')
+    assert html.index("This affects me too") < report_form_start
+
+    response = client.post(
+        reverse("incidents:portal-report"),
+        {"short_description": "Outlook says disconnected", "description": "Since 9.", "urgency": "2"},
+    )
+    assert response.status_code == 302
+    assert Incident.objects.filter(caller=end_user, short_description="Outlook says disconnected").exists()
+
+    response = client.post(reverse("major:portal-join", args=[accepted.incident.number]))
+    assert response.status_code == 302
+    assert MajorAffectedUser.objects.filter(major=accepted, user=end_user).exists()
 
 
 def test_acknowledge_link_get_only_asks_and_post_records(
