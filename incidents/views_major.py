@@ -71,7 +71,15 @@ def panel_context(request: HttpRequest, incident: Incident, forms: dict | None =
         "now": timezone.now(),
     }
     forms = forms or {}
-    if state in (MajorState.NONE, MajorState.REJECTED) and incident.is_open:
+    parent_major = _parent_major(incident)
+    if parent_major is not None:
+        context["parent_major"] = parent_major
+        context["parent_update"] = parent_major.updates.select_related("posted_by").first()
+    if (
+        state in (MajorState.NONE, MajorState.REJECTED)
+        and incident.is_open
+        and (parent_major is None or not parent_major.is_active)
+    ):
         context["propose_form"] = forms.get("propose") or ReasonForm(prefix="propose")
         if manager:
             context["declare_form"] = forms.get("declare") or DeclareForm(prefix="declare")
@@ -104,6 +112,20 @@ def panel_context(request: HttpRequest, incident: Incident, forms: dict | None =
             }
         )
     return context
+
+
+def _parent_major(incident: Incident) -> MajorIncident | None:
+    """The major incident this incident is a child of (accepted or resolved), if any."""
+    if not incident.parent_id:
+        return None
+    return (
+        MajorIncident.objects.select_related("incident", "owner")
+        .filter(
+            incident_id=incident.parent_id,
+            incident__major_state__in=[MajorState.ACCEPTED, MajorState.RESOLVED],
+        )
+        .first()
+    )
 
 
 def incident_panel(request, incident):

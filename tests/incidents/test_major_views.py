@@ -386,3 +386,40 @@ def test_portal_incident_of_a_child_points_to_the_major_status_page(
     assert reverse("major:portal-detail", args=[record.incident.number]) in html
     assert "major-incidents/" + record.incident.number + "/affects-me/" not in html
     assert render_panels("incident-portal", request, make_incident(other_end_user)) == []
+
+
+def test_agent_opens_a_child_incident_after_a_status_update_and_sees_the_major_status(
+    client, desk, end_user, other_end_user, agent, incident_manager
+):
+    """Issue 11, defect 2: the child's timeline entry of a public update carries data {"major": …},
+    a reverse relation without a verbose name; the agent page answered 500."""
+    accepted = accepted_major(end_user, proposer=agent, manager=incident_manager, public_title="Mail outage")
+    child = make_incident(other_end_user, short_description="No new mail since 8")
+    major.link_child(accepted.incident, by=incident_manager, child=child)
+    major.post_status_update(
+        accepted.incident, by=incident_manager, body="The vendor is restoring the gateway.", public=True
+    )
+    signed_in(client, agent)
+    response = client.get(reverse("incidents:agent-detail", args=[child.number]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'Child of major incident <a href="{accepted.incident.get_absolute_url()}">' in html
+    assert "Active major incident" in html and "Mail outage" in html
+    assert "The vendor is restoring the gateway." in html
+    # A child of an active major incident is not itself proposed as one.
+    assert "Propose as major incident" not in html
+
+
+def test_agent_opens_the_seeded_demo_major_incident_and_its_children(client, agent):
+    from core import demo as core_demo
+    from incidents import major_demo
+
+    major_demo.seed(core_demo.seed())
+    parent = MajorIncident.objects.get(incident__short_description=major_demo.TITLE).incident
+    children = list(parent.children.all())
+    assert len(children) == 2
+    signed_in(client, agent)
+    for incident in [parent, *children]:
+        response = client.get(reverse("incidents:agent-detail", args=[incident.number]))
+        assert response.status_code == 200, incident.number
+    assert "Next update within 30 minutes." in response.content.decode()
