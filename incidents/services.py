@@ -372,6 +372,11 @@ def transition_incident(
     )
     if errors:
         raise ValidationError(errors)
+    if locked.major_state == MajorState.ACCEPTED and state in (State.RESOLVED, State.CANCELLED):
+        # Whoever conducts the major incident ends it (incidents.major_rules), by any path.
+        from incidents.major import require_conduct_of  # the major procedure imports this module
+
+        require_conduct_of(locked, by, "resolve")
     now = timezone.now()
     fields = ["state", "hold_reason"]
     locked.state = state

@@ -274,6 +274,7 @@ def test_resolve_with_children_and_review_pages(
         reverse("major:link-child", args=[record.incident.number]), {"child-number": "INC9"}
     )
     assert response.status_code == 400 and "No incident has that number." in response.content.decode()
+    signed_in(client, incident_manager)
     response = client.post(
         reverse("major:resolve", args=[record.incident.number]),
         {
