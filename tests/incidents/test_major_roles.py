@@ -191,3 +191,47 @@ def test_room_refuses_a_forged_post_with_the_reason(client, record, agent):
     assert response.status_code == 403 and RESOLVE_REFUSED in response.content.decode()
     record.incident.refresh_from_db()
     assert record.incident.major_state == MajorState.ACCEPTED and not record.updates.exists()
+
+
+def test_incident_page_offers_resolve_only_to_the_conductor(client, record, agent, incident_manager):
+    url = reverse("incidents:agent-detail", args=[record.incident.number])
+    client.force_login(agent)
+    context = client.get(url).context
+    assert {t["target"] for t in context["transitions"]}.isdisjoint({State.RESOLVED, State.CANCELLED})
+    response = client.post(
+        reverse("incidents:agent-transition", args=[record.incident.number]),
+        {
+            "target": State.RESOLVED,
+            "resolution_code": "solution_provided",
+            "resolution_notes": "Fixed.",
+            "version": record.incident.version,
+        },
+    )
+    assert response.status_code == 403 and RESOLVE_REFUSED in response.content.decode()
+    record.incident.refresh_from_db()
+    assert record.incident.state != State.RESOLVED
+
+    client.force_login(incident_manager)
+    assert State.RESOLVED in {t["target"] for t in client.get(url).context["transitions"]}
+
+
+def test_bulk_resolve_skips_the_major_incident_with_the_reason(client, record, agent, end_user):
+    other = make_incident(end_user)
+    client.force_login(agent)
+    response = client.post(
+        reverse("incidents:agent-bulk"),
+        {
+            "numbers": [record.incident.number, other.number],
+            "action": "state",
+            "state": State.RESOLVED,
+            "resolution_code": "solution_provided",
+            "resolution_notes": "Fixed.",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"{record.incident.number}: {RESOLVE_REFUSED}" in page
+    other.refresh_from_db()
+    record.incident.refresh_from_db()
+    assert other.state == State.RESOLVED and record.incident.state != State.RESOLVED
