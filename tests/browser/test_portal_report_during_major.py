@@ -8,6 +8,7 @@ import pytest
 from incidents import major
 from incidents.choices import MajorState
 from incidents.models import Incident, MajorAffectedUser
+from notifications.models import Notification
 from tests.browser.conftest import sign_in
 from tests.incidents.factories import make_incident
 from tests.incidents.major_support import fast_passwords, make_service  # noqa: F401 (fixture)
@@ -58,6 +59,10 @@ def test_end_user_reports_an_incident_while_a_major_incident_banner_is_shown(
     assert reported.description == "Since this morning, on floor 3."
     assert portal.url.endswith(f"/portal/incidents/{reported.number}/")
     assert not MajorAffectedUser.objects.filter(user=end_user).exists()
+    # The caller's acknowledgement is in the outbox, written with the incident.
+    assert Notification.objects.filter(
+        template="incident_created", address="end_user@example.com", context__number=reported.number
+    ).exists()
 
 
 def test_end_user_says_this_affects_me_too_from_the_report_page(
