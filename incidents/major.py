@@ -152,28 +152,24 @@ def is_incident_manager(user) -> bool:
     return is_agent(user) and has_role(user, INCIDENT_MANAGER)
 
 
-def may_conduct(user, major: MajorIncident, action: str = "resolve") -> bool:
-    """Whether ``user`` conducts ``major``: posts its updates, adds external stakeholders and
-    resolves it (the incident manager role or the major incident's owner)."""
-    return (
-        conduct_error(
-            action,
-            is_agent=is_agent(user),
-            is_manager=is_incident_manager(user),
-            is_owner=bool(major.owner_id) and major.owner_id == getattr(user, "pk", None),
-        )
-        is None
-    )
-
-
-def require_conduct(user, major: MajorIncident, action: str) -> None:
-    """Raise PermissionDenied (with the reason) unless ``user`` conducts ``major``."""
-    error = conduct_error(
+def _conduct_error(user, major: MajorIncident, action: str) -> str | None:
+    return conduct_error(
         action,
         is_agent=is_agent(user),
         is_manager=is_incident_manager(user),
         is_owner=bool(major.owner_id) and major.owner_id == getattr(user, "pk", None),
     )
+
+
+def may_conduct(user, major: MajorIncident, action: str = "resolve") -> bool:
+    """Whether ``user`` conducts ``major``: posts its updates, adds external stakeholders and
+    resolves it (the incident manager role or the major incident's owner)."""
+    return _conduct_error(user, major, action) is None
+
+
+def require_conduct(user, major: MajorIncident, action: str) -> None:
+    """Raise PermissionDenied (with the reason) unless ``user`` conducts ``major``."""
+    error = _conduct_error(user, major, action)
     if error:
         raise PermissionDenied(error)
 
