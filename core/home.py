@@ -26,13 +26,18 @@ BREACHING_HORIZON = timedelta(hours=4)
 SATISFACTION_DAYS = 30
 
 
-def is_manager(user) -> bool:
-    """Leads a desk: the incident or service level manager role, a group's manager, a duty manager."""
-    if roles.has_role(user, roles.INCIDENT_MANAGER) or roles.has_role(user, roles.SERVICE_LEVEL_MANAGER):
-        return True
-    return (
-        SupportGroup.objects.filter(manager=user).exists() or Desk.objects.filter(duty_manager=user).exists()
-    )
+def managed_desks(user) -> tuple[bool, set[int] | None]:
+    """(is a manager, the desks they lead: None for all). The incident and service level manager
+    roles lead every desk; a support group's manager or a desk's duty manager leads that desk."""
+    if (
+        user.is_superuser
+        or roles.has_role(user, roles.INCIDENT_MANAGER)
+        or roles.has_role(user, roles.SERVICE_LEVEL_MANAGER)
+    ):
+        return True, None
+    desk_ids = set(SupportGroup.objects.filter(manager=user).values_list("desk_id", flat=True))
+    desk_ids |= set(Desk.objects.filter(duty_manager=user).values_list("pk", flat=True))
+    return bool(desk_ids), desk_ids
 
 
 def _counted(queryset, size: int = LIST_SIZE) -> tuple[list, int]:
@@ -118,8 +123,9 @@ def agent_work(user, now: datetime | None = None) -> dict:
     }
 
 
-def desk_overview(user, now: datetime | None = None) -> dict:
-    """Per desk: queue counts, breaches today and this week, satisfaction (four queries)."""
+def desk_overview(user, now: datetime | None = None, desk_ids: set[int] | None = None) -> dict:
+    """Per desk (``desk_ids``, or every active desk): queue counts, breaches today and this week,
+    satisfaction (four queries)."""
     from incidents.choices import OPEN_STATES, State
     from incidents.models import Incident
     from slm.models import SlaTimer
@@ -130,10 +136,17 @@ def desk_overview(user, now: datetime | None = None) -> dict:
     week = today - timedelta(days=today.weekday())
     since = now - timedelta(days=SATISFACTION_DAYS)
 
-    desks = list(Desk.objects.filter(is_active=True).order_by("name"))
+    desks = Desk.objects.filter(is_active=True).order_by("name")
+    incidents = Incident.objects.all()
+    timers = SlaTimer.objects.all()
+    if desk_ids is not None:
+        desks = desks.filter(pk__in=desk_ids)
+        incidents = incidents.filter(desk_id__in=desk_ids)
+        timers = timers.filter(incident__desk_id__in=desk_ids)
+    desks = list(desks)
     queues = {
         row["desk_id"]: row
-        for row in Incident.objects.filter(state__in=OPEN_STATES)
+        for row in incidents.filter(state__in=OPEN_STATES)
         .values("desk_id")
         .annotate(
             open=Count("pk"),
@@ -147,7 +160,7 @@ def desk_overview(user, now: datetime | None = None) -> dict:
     }
     breaches = {
         row["incident__desk_id"]: row
-        for row in SlaTimer.objects.filter(breached_at__gte=week)
+        for row in timers.filter(breached_at__gte=week)
         .values("incident__desk_id")
         .annotate(
             week=Count("pk"),
@@ -156,7 +169,7 @@ def desk_overview(user, now: datetime | None = None) -> dict:
     }
     ratings = {
         row["desk_id"]: row
-        for row in Incident.objects.filter(satisfaction__isnull=False, resolved_at__gte=since)
+        for row in incidents.filter(satisfaction__isnull=False, resolved_at__gte=since)
         .values("desk_id")
         .annotate(
             count=Count("pk"),

@@ -47,13 +47,14 @@ def agent_home(request: HttpRequest) -> HttpResponse:
 
     user = request.user
     now = timezone.now()
+    manager, desk_ids = home.managed_desks(user)
     return render(
         request,
         "agent/home.html",
         {
             "groups": user.support_groups.select_related("desk"),
             "work": home.agent_work(user, now),
-            "overview": home.desk_overview(user, now) if home.is_manager(user) else None,
+            "overview": home.desk_overview(user, now, desk_ids) if manager else None,
             "can_report": roles.has_role(user, roles.SERVICE_LEVEL_MANAGER),
             "panels": render_panels("agent-home", request),
         },

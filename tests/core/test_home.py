@@ -131,11 +131,19 @@ def test_manager_home_shows_desk_queues_breaches_and_satisfaction(client, incide
     assert html.index("Desks") < html.index("Incidents per problem")
 
 
-def test_a_groups_manager_is_a_manager_too(client, agent, service_desk_group, workload):
+def test_a_groups_manager_sees_their_own_desk(client, agent, service_desk_group, desk, other_desk, workload):
     service_desk_group.manager = agent
     service_desk_group.save(update_fields=["manager"])
     client.force_login(agent)
-    assert client.get("/agent/").context["overview"] is not None
+    overview = client.get("/agent/").context["overview"]
+    assert [row["desk"] for row in overview["desks"]] == [desk]
+    assert overview["totals"]["open"] == 4
+
+
+def test_incident_manager_sees_every_desk(client, incident_manager, desk, other_desk, workload):
+    client.force_login(incident_manager)
+    overview = client.get("/agent/").context["overview"]
+    assert {row["desk"] for row in overview["desks"]} == {desk, other_desk}
 
 
 def test_breach_last_week_counts_for_no_figure_of_this_week(client, service_level_manager, desk, workload):
