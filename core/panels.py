@@ -7,7 +7,9 @@ An app registers a panel in its AppConfig.ready()::
 
 The page's view calls ``render_panels("incident-agent", request, obj)`` and the template outputs
 each HTML fragment. Known slots: incident-agent (main column), incident-agent-side (side column),
-incident-portal, portal-home, agent-home. A panel's context function returns None to hide it.
+incident-portal, portal-home, agent-home, incident-report-page (above the portal report form) and
+incident-report-form (inside it: no panel there may contain a form of its own). A panel's context
+function returns None to hide it.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -40,11 +41,21 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 def agent_home(request: HttpRequest) -> HttpResponse:
+    """The agent's own work first; a manager also sees the desks' queues, breaches and
+    satisfaction. Other apps' panels (major incidents, knowledge, problems) follow."""
+    from core import home, roles
+
+    user = request.user
+    now = timezone.now()
+    manager, desk_ids = home.managed_desks(user)
     return render(
         request,
         "agent/home.html",
         {
-            "groups": request.user.support_groups.select_related("desk"),
+            "groups": user.support_groups.select_related("desk"),
+            "work": home.agent_work(user, now),
+            "overview": home.desk_overview(user, now, desk_ids) if manager else None,
+            "can_report": roles.has_role(user, roles.SERVICE_LEVEL_MANAGER),
             "panels": render_panels("agent-home", request),
         },
     )

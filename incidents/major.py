@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -53,6 +53,7 @@ from core.roles import INCIDENT_MANAGER, has_role, is_agent
 from incidents import services
 from incidents.choices import OPEN_STATES, MajorState, ResolutionCode, State
 from incidents.major_choices import MajorAction, StakeholderSource, StepState, UpdateVisibility
+from incidents.major_rules import conduct_error
 from incidents.models import (
     EscalationLevel,
     EscalationPolicy,
@@ -150,6 +151,35 @@ def summarise_timeline(entries: Iterable[tuple[datetime, str, str]], tz=None) ->
 
 def is_incident_manager(user) -> bool:
     return is_agent(user) and has_role(user, INCIDENT_MANAGER)
+
+
+def _conduct_error(user, major: MajorIncident, action: str) -> str | None:
+    return conduct_error(
+        action,
+        is_agent=is_agent(user),
+        is_manager=is_incident_manager(user),
+        is_owner=bool(major.owner_id) and major.owner_id == getattr(user, "pk", None),
+    )
+
+
+def may_conduct(user, major: MajorIncident, action: str = "resolve") -> bool:
+    """Whether ``user`` conducts ``major``: posts its updates, adds external stakeholders and
+    resolves it (the incident manager role or the major incident's owner)."""
+    return _conduct_error(user, major, action) is None
+
+
+def require_conduct(user, major: MajorIncident, action: str) -> None:
+    """Raise PermissionDenied (with the reason) unless ``user`` conducts ``major``."""
+    error = _conduct_error(user, major, action)
+    if error:
+        raise PermissionDenied(error)
+
+
+def require_conduct_of(incident: Incident, user, action: str) -> None:
+    """``require_conduct`` for the major-incident record of ``incident`` (none: nothing to check)."""
+    major = MajorIncident.objects.filter(incident_id=incident.pk).only("pk", "owner_id").first()
+    if major is not None:
+        require_conduct(user, major, action)
 
 
 def incident_managers() -> list[User]:
@@ -760,6 +790,8 @@ def add_stakeholder(
         raise ValidationError(
             {"stakeholder": _("Give exactly one of a user, a support group or an address.")}
         )
+    if (address or "").strip():
+        require_conduct(by, major, "external_stakeholder")
     if address:
         from django.core.validators import validate_email
 
@@ -789,6 +821,8 @@ def remove_stakeholder(holder: MajorStakeholder, *, by: User) -> None:
     if not is_agent(by):
         raise ValidationError({"stakeholder": _("Only agents can remove stakeholders.")})
     major = _lock_major(holder.major.incident)
+    if holder.address:
+        require_conduct(by, major, "external_stakeholder")
     name = str(holder)
     MajorStakeholder.objects.filter(pk=holder.pk).delete()
     _record(major.incident, MajorAction.STAKEHOLDER_REMOVED, by=by, stakeholder=name)
@@ -803,6 +837,7 @@ def post_status_update(incident: Incident, *, by: User, body: str, public: bool)
     if not body or not body.strip():
         raise ValidationError({"body": _("The status update is empty.")})
     major = _lock_major(incident)
+    require_conduct(by, major, "status_update")
     if major.incident.major_state not in (MajorState.ACCEPTED, MajorState.RESOLVED):
         raise ValidationError({"major_state": _("Status updates belong to an accepted major incident.")})
     now = timezone.now()
@@ -967,6 +1002,7 @@ def link_child(incident: Incident, *, by: User, child: Incident) -> Incident:
 
 def resolve_children(incident: Incident, *, by: User, resolution_notes: str = "") -> list[str]:
     """Resolve every open child incident of a major incident; each caller is notified as usual."""
+    require_conduct_of(incident, by, "resolve")
     resolved = []
     code = incident.resolution_code or ResolutionCode.SOLUTION_PROVIDED
     notes = _("Resolved together with major incident %(number)s.") % {"number": incident.number}
@@ -999,6 +1035,7 @@ def resolve_major_with_children(
         raise ValidationError({"state": _("Only agents can resolve incidents.")})
     if incident.major_state != MajorState.ACCEPTED:
         raise ValidationError({"major_state": _("This is not an active major incident.")})
+    require_conduct_of(incident, by, "resolve")
     services.resolve_incident(
         incident,
         by=by,

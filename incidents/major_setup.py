@@ -32,7 +32,9 @@ def setup_major_incidents(config) -> None:
         context=views_major.agent_home_widget,
         order=5,
     )
-    for slot in ("portal-home", "incident-report-form"):
+    # Above the report form, never inside it: the banner holds its own "This affects me too" form,
+    # and a form nested in another is dropped by the browser (its button then sends the outer one).
+    for slot in ("portal-home", "incident-report-page"):
         register_panel(
             slot,
             "major-incident-banner",

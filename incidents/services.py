@@ -373,6 +373,11 @@ def transition_incident(
     )
     if errors:
         raise ValidationError(errors)
+    if locked.major_state == MajorState.ACCEPTED and state in (State.RESOLVED, State.CANCELLED):
+        # Whoever conducts the major incident ends it (incidents.major_rules), by any path.
+        from incidents.major import require_conduct_of  # the major procedure imports this module
+
+        require_conduct_of(locked, by, "resolve")
     now = timezone.now()
     fields = ["state", "hold_reason"]
     locked.state = state
@@ -487,14 +492,25 @@ def reopen_incident(
     return incident
 
 
+def _require_caller_or_agent(incident: Incident, by: User, message: str) -> None:
+    # Colleagues of a shared organisation may follow the ticket, but only its caller (or an agent
+    # on the caller's behalf) decides on the resolution: here, so that the portal, the API and
+    # any e-mailed link share the rule.
+    if by.pk != incident.caller_id and not is_agent(by):
+        raise PermissionDenied(message)
+
+
 def accept_resolution(incident: Incident, *, by: User) -> Incident:
     """The caller confirms the resolution: the incident closes now instead of after N days."""
+    _require_caller_or_agent(incident, by, _("Only the caller can accept the resolution."))
     if incident.state != State.RESOLVED:
         raise ValidationError({"state": _("Only a resolved incident can be accepted.")})
     return close_incident(incident, by=by)
 
 
 def reject_resolution(incident: Incident, *, by: User, reason: str) -> Incident:
+    """The caller rejects the resolution: the incident is reopened with the reason."""
+    _require_caller_or_agent(incident, by, _("Only the caller can reject the resolution."))
     if incident.state != State.RESOLVED:
         raise ValidationError({"state": _("Only a resolved incident can be rejected.")})
     return reopen_incident(incident, by=by, reason=reason)

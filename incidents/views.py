@@ -34,7 +34,7 @@ from core.models import SupportGroup, User
 from core.panels import render_panels
 from core.roles import is_agent
 from incidents import services
-from incidents.choices import OPEN_STATES, ContactChannel, Impact, Priority, State
+from incidents.choices import OPEN_STATES, ContactChannel, Impact, MajorState, Priority, State
 from incidents.filtersets import IncidentFilterSet
 from incidents.forms import (
     AssignForm,
@@ -376,6 +376,8 @@ def agent_bulk(request: HttpRequest) -> HttpResponse:
                     continue
                 row_form.apply(incident, by=request.user, expected_version=None)
             done.append(number)
+        except PermissionDenied as exc:  # a role rule, e.g. ending an accepted major incident
+            failed.append(f"{number}: {exc}")
         except ValidationError as exc:
             failed.append(f"{number}: {_error_text(exc)}")
     if done:
@@ -555,7 +557,10 @@ def _agent_detail_response(
     user = request.user
     version = {"version": incident.version}
     transitions = []
+    ending = (State.RESOLVED, State.CANCELLED)
     for target in allowed_transitions(incident.state):
+        if target in ending and not _may_end(user, incident):
+            continue  # an accepted major incident is ended by whoever conducts it
         form = bound.get(f"to-{target}") or TransitionForm(
             initial={"target": target, **version}, current=incident.state, auto_id=f"id_to_{target}_%s"
         )
@@ -701,6 +706,18 @@ def agent_attach(request: HttpRequest, number: str) -> HttpResponse:
     return _agent_detail_response(request, incident, bound={"attach": form}, status=400)
 
 
+def _may_end(user, incident: Incident) -> bool:
+    """Whether ``user`` may resolve or cancel ``incident`` (issue 12: an accepted major incident
+    only by the incident manager role or its owner, see incidents.major_rules)."""
+    if incident.major_state != MajorState.ACCEPTED:
+        return True
+    from incidents import major
+    from incidents.models import MajorIncident
+
+    record = MajorIncident.objects.filter(incident_id=incident.pk).only("pk", "owner_id").first()
+    return record is None or major.may_conduct(user, record)
+
+
 @agent_required
 @require_POST
 def agent_transition(request: HttpRequest, number: str) -> HttpResponse:
@@ -720,6 +737,9 @@ def agent_transition(request: HttpRequest, number: str) -> HttpResponse:
                 form.apply(incident, by=request.user, expected_version=form.cleaned_data["version"])
             except services.StaleIncidentError as exc:
                 return _stale_response(request, number, exc, {})
+            except PermissionDenied as exc:
+                messages.error(request, str(exc))
+                return _agent_detail_response(request, incident, status=403)
             except ValidationError as exc:
                 _add_errors(form, exc, {"state": None, "body": "comment"})
             else:
@@ -958,7 +978,11 @@ def portal_report(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/incidents/report.html",
-        {"form": form, "report_panels": render_panels("incident-report-form", request, None)},
+        {
+            "form": form,
+            "page_panels": render_panels("incident-report-page", request, None),
+            "report_panels": render_panels("incident-report-form", request, None),
+        },
         status=status,
     )
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -71,7 +71,15 @@ def panel_context(request: HttpRequest, incident: Incident, forms: dict | None =
         "now": timezone.now(),
     }
     forms = forms or {}
-    if state in (MajorState.NONE, MajorState.REJECTED) and incident.is_open:
+    parent_major = _parent_major(incident)
+    if parent_major is not None:
+        context["parent_major"] = parent_major
+        context["parent_update"] = parent_major.updates.select_related("posted_by").first()
+    if (
+        state in (MajorState.NONE, MajorState.REJECTED)
+        and incident.is_open
+        and (parent_major is None or not parent_major.is_active)
+    ):
         context["propose_form"] = forms.get("propose") or ReasonForm(prefix="propose")
         if manager:
             context["declare_form"] = forms.get("declare") or DeclareForm(prefix="declare")
@@ -83,6 +91,12 @@ def panel_context(request: HttpRequest, incident: Incident, forms: dict | None =
     if major is not None and state in (MajorState.ACCEPTED, MajorState.RESOLVED):
         children = list(incident.children.select_related("caller").order_by("id"))
         counts = ops.affected_counts([major])[major.pk]
+        can_conduct = ops.may_conduct(user, major)
+        stakeholder_form = forms.get("stakeholder") or StakeholderForm(prefix="stakeholder")
+        if not can_conduct:
+            # Others follow (a user or a group); e-mail addresses outside are the conductor's.
+            for name in ("address", "language"):
+                stakeholder_form.fields.pop(name, None)
         context.update(
             {
                 "stakeholders": list(major.stakeholders.select_related("user", "group")),
@@ -98,12 +112,27 @@ def panel_context(request: HttpRequest, incident: Incident, forms: dict | None =
                 "can_acknowledge": ops.can_acknowledge(user, major),
                 "review": PostIncidentReview.objects.filter(major=major).first(),
                 "update_form": forms.get("update") or StatusUpdateForm(prefix="update"),
-                "stakeholder_form": forms.get("stakeholder") or StakeholderForm(prefix="stakeholder"),
+                "can_conduct": can_conduct,
+                "stakeholder_form": stakeholder_form,
                 "child_form": forms.get("child") or LinkChildForm(prefix="child"),
                 "resolve_form": forms.get("resolve") or ResolveForm(prefix="resolve"),
             }
         )
     return context
+
+
+def _parent_major(incident: Incident) -> MajorIncident | None:
+    """The major incident this incident is a child of (accepted or resolved), if any."""
+    if not incident.parent_id:
+        return None
+    return (
+        MajorIncident.objects.select_related("incident", "owner")
+        .filter(
+            incident_id=incident.parent_id,
+            incident__major_state__in=[MajorState.ACCEPTED, MajorState.RESOLVED],
+        )
+        .first()
+    )
 
 
 def incident_panel(request, incident):
@@ -135,6 +164,10 @@ def _act(request, incident: Incident, form_name: str, form, action, success: str
         return _room(request, incident, {form_name: form}, status=400)
     try:
         action(form)
+    except PermissionDenied as exc:
+        # A role rule of the procedure (incidents.major_rules): say which, keep the room open.
+        messages.error(request, str(exc))
+        return _room(request, incident, status=403)
     except ValidationError as exc:
         form.add_error(None, _errors_text(exc))
         context = panel_context(request, incident, {form_name: form})
@@ -308,7 +341,11 @@ def add_stakeholder(request, number):
 def remove_stakeholder(request, number, pk):
     incident = _incident(request, number)
     holder = get_object_or_404(MajorStakeholder, pk=pk, major__incident=incident)
-    ops.remove_stakeholder(holder, by=request.user)
+    try:
+        ops.remove_stakeholder(holder, by=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return _room(request, incident, status=403)
     messages.success(request, _("Stakeholder removed."))
     return _back(request, incident)
 
@@ -375,6 +412,9 @@ def resolve_children(request, number):
     incident = _incident(request, number)
     try:
         done = ops.resolve_children(incident, by=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return _room(request, incident, status=403)
     except ValidationError as exc:
         messages.error(request, _errors_text(exc))
         return _back(request, incident)

@@ -22,6 +22,33 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _nested_form_guard_installed():
+    """Every request of the suite passes the nested-form guard (outermost, so it sees the page as
+    sent). Installed before any test client or the live server builds its middleware chain."""
+    from django.conf import settings
+
+    from tests.html_checks import MIDDLEWARE
+
+    original = list(settings.MIDDLEWARE)
+    if MIDDLEWARE not in original:
+        settings.MIDDLEWARE = [MIDDLEWARE, *original]
+    yield
+    settings.MIDDLEWARE = original
+
+
+@pytest.fixture(autouse=True)
+def _no_nested_forms(_nested_form_guard_installed):
+    """Fails the test that rendered an HTML page with a <form> inside a <form> (issue 11)."""
+    from tests.html_checks import take_violations
+
+    take_violations()
+    yield
+    found = take_violations()
+    if found:
+        pytest.fail("Nested <form> elements in rendered pages:\n" + "\n".join(found), pytrace=False)
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()

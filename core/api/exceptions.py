@@ -7,6 +7,7 @@ reach Django's HTML 400 page; here they are JSON with the reason: 413 and 400.
 """
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext
@@ -40,4 +41,7 @@ def exception_handler(exc, context):
             gettext("The request has more than %(limit)d files.")
             % {"limit": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
         )
+    elif isinstance(exc, DjangoPermissionDenied) and exc.args:
+        # A domain rule's refusal says why (DRF would replace it with its generic text).
+        exc = exceptions.PermissionDenied(str(exc.args[0]))
     return drf_exception_handler(exc, context)

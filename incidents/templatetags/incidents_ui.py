@@ -44,6 +44,7 @@ EXTRA_LABELS = {
     "hierarchical": lambda: _("Hierarchical escalation"),
     "child": lambda: _("Child incident"),
     "score": lambda: _("Rating"),
+    "major": lambda: _("Major incident"),
 }
 
 # Keys that are bookkeeping, not something to show a reader.
@@ -62,9 +63,14 @@ def field_label(name: str) -> str:
     if name in EXTRA_LABELS:
         return str(EXTRA_LABELS[name]())
     try:
-        return str(Incident._meta.get_field(name).verbose_name).capitalize()
+        field = Incident._meta.get_field(name)
     except FieldDoesNotExist:
+        field = None
+    # Reverse relations (e.g. "major", the OneToOneRel of MajorIncident) have no verbose name.
+    label = getattr(field, "verbose_name", None)
+    if label is None:
         return name.replace("_", " ").capitalize()
+    return str(label).capitalize()
 
 
 def display_value(name: str, value) -> str:

@@ -105,7 +105,7 @@ def test_stakeholders_and_resolve_with_children(
 ):
     record = accepted_major(end_user, proposer=agent, manager=incident_manager)
     child = make_incident(other_end_user, parent=record.incident)
-    response = as_user(agent).post(
+    response = as_user(incident_manager).post(
         f"{BASE}{record.incident.number}/stakeholders/", {"address": "CIO@example.com"}
     )
     assert response.status_code == 201 and response.json()["display"] == "cio@example.com"

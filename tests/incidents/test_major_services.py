@@ -351,11 +351,11 @@ def test_empty_update_is_refused_and_nothing_is_sent(desk, end_user, agent, inci
     assert not outbox("major_status_update").exists()
 
 
-def test_updates_need_an_accepted_major_incident(desk, end_user, agent):
+def test_updates_need_an_accepted_major_incident(desk, end_user, agent, incident_manager):
     incident = make_incident(end_user)
     major.propose_major(incident, by=agent, reason="Big.")
     with pytest.raises(ValidationError):
-        major.post_status_update(incident, by=agent, body="Hello", public=True)
+        major.post_status_update(incident, by=incident_manager, body="Hello", public=True)
 
 
 def test_joining_twice_counts_once_and_needs_an_announced_active_major(
@@ -381,7 +381,7 @@ def test_stakeholder_needs_exactly_one_target_and_no_duplicates(desk, end_user, 
     with pytest.raises(ValidationError):
         major.add_stakeholder(record.incident, by=agent)
     with pytest.raises(ValidationError) as info:
-        major.add_stakeholder(record.incident, by=agent, address="not-an-address")
+        major.add_stakeholder(record.incident, by=incident_manager, address="not-an-address")
     assert "address" in info.value.message_dict
     assert record.stakeholders.count() == 1
 
@@ -437,7 +437,10 @@ def test_resolving_through_the_ordinary_transition_also_stops_escalation(
 ):
     record = accepted_major(end_user, proposer=agent, manager=incident_manager, service=service)
     services.resolve_incident(
-        record.incident, by=agent, resolution_code="solution_provided", resolution_notes="Restarted."
+        record.incident,
+        by=incident_manager,
+        resolution_code="solution_provided",
+        resolution_notes="Restarted.",
     )
     record.refresh_from_db()
     assert record.resolved_at is not None
@@ -448,7 +451,7 @@ def test_resolving_through_the_ordinary_transition_also_stops_escalation(
 def test_reopening_a_resolved_major_incident_makes_it_active_again(desk, end_user, agent, incident_manager):
     record = accepted_major(end_user, proposer=agent, manager=incident_manager)
     services.resolve_incident(
-        record.incident, by=agent, resolution_code="solution_provided", resolution_notes="x"
+        record.incident, by=incident_manager, resolution_code="solution_provided", resolution_notes="x"
     )
     services.reopen_incident(record.incident, by=agent, reason="Mail is down again.")
     record.refresh_from_db()
@@ -472,7 +475,7 @@ def test_review_only_after_resolution_with_a_timeline_summary(desk, end_user, ag
         major.record_review(record.incident, by=incident_manager, review=major.ReviewInput(root_cause="x"))
     major.post_status_update(record.incident, by=incident_manager, body="Investigating.", public=True)
     services.resolve_incident(
-        record.incident, by=agent, resolution_code="solution_provided", resolution_notes="x"
+        record.incident, by=incident_manager, resolution_code="solution_provided", resolution_notes="x"
     )
     review = major.record_review(
         record.incident,

@@ -12,7 +12,7 @@ from core.panels import render_panels
 from incidents import major
 from incidents.choices import MajorState
 from incidents.major_choices import StepState
-from incidents.models import MajorAffectedUser, MajorIncident
+from incidents.models import Incident, MajorAffectedUser, MajorIncident
 from tests.conftest import make_user
 from tests.incidents.factories import make_incident
 from tests.incidents.major_support import (  # noqa: F401 (fast_passwords is a fixture)
@@ -182,12 +182,44 @@ def test_report_form_banner_shows_only_the_chosen_services_major(desk, end_user,
     )
     request = RequestFactory().get("/portal/incidents/new/")
     request.user = end_user
-    assert "Mail outage" in "".join(render_panels("incident-report-form", request, mail))
-    # Other apps share the slot (the knowledge suggestion box); only the banner must be absent.
-    assert "Mail outage" not in "".join(render_panels("incident-report-form", request, vpn))
+    assert "Mail outage" in "".join(render_panels("incident-report-page", request, mail))
+    assert "Mail outage" not in "".join(render_panels("incident-report-page", request, vpn))
     request = RequestFactory().get("/portal/incidents/new/", {"service": str(mail.pk)})
     request.user = end_user
-    assert "Mail outage" in "".join(render_panels("incident-report-form", request, None))
+    assert "Mail outage" in "".join(render_panels("incident-report-page", request, None))
+    # The banner carries its own form, so it never renders inside the report form.
+    assert "Mail outage" not in "".join(render_panels("incident-report-form", request, None))
+
+
+def test_report_page_with_a_banner_nests_no_form_and_both_forms_work(
+    client, desk, end_user, other_end_user, agent, incident_manager
+):
+    """Issue 11, defect 1: the banner's form sat inside the report form; Send and "This affects me
+    too" both submitted the wrong form."""
+    from tests.html_checks import nested_forms
+
+    mail = make_service("E-mail", desk)
+    accepted = accepted_major(
+        other_end_user, proposer=agent, manager=incident_manager, service=mail, public_title="Mail outage"
+    )
+    signed_in(client, end_user)
+    page = client.get(reverse("incidents:portal-report"))
+    html = page.content.decode()
+    assert page.status_code == 200 and "Mail outage" in html and "This affects me too" in html
+    assert nested_forms(html) == []
+    report_form_start = html.index('enctype="multipart/form-data"')
+    assert html.index("This affects me too") < report_form_start
+
+    response = client.post(
+        reverse("incidents:portal-report"),
+        {"short_description": "Outlook says disconnected", "description": "Since 9.", "urgency": "2"},
+    )
+    assert response.status_code == 302
+    assert Incident.objects.filter(caller=end_user, short_description="Outlook says disconnected").exists()
+
+    response = client.post(reverse("major:portal-join", args=[accepted.incident.number]))
+    assert response.status_code == 302
+    assert MajorAffectedUser.objects.filter(major=accepted, user=end_user).exists()
 
 
 def test_acknowledge_link_get_only_asks_and_post_records(
@@ -242,6 +274,7 @@ def test_resolve_with_children_and_review_pages(
         reverse("major:link-child", args=[record.incident.number]), {"child-number": "INC9"}
     )
     assert response.status_code == 400 and "No incident has that number." in response.content.decode()
+    signed_in(client, incident_manager)
     response = client.post(
         reverse("major:resolve", args=[record.incident.number]),
         {
@@ -354,3 +387,40 @@ def test_portal_incident_of_a_child_points_to_the_major_status_page(
     assert reverse("major:portal-detail", args=[record.incident.number]) in html
     assert "major-incidents/" + record.incident.number + "/affects-me/" not in html
     assert render_panels("incident-portal", request, make_incident(other_end_user)) == []
+
+
+def test_agent_opens_a_child_incident_after_a_status_update_and_sees_the_major_status(
+    client, desk, end_user, other_end_user, agent, incident_manager
+):
+    """Issue 11, defect 2: the child's timeline entry of a public update carries data {"major": …},
+    a reverse relation without a verbose name; the agent page answered 500."""
+    accepted = accepted_major(end_user, proposer=agent, manager=incident_manager, public_title="Mail outage")
+    child = make_incident(other_end_user, short_description="No new mail since 8")
+    major.link_child(accepted.incident, by=incident_manager, child=child)
+    major.post_status_update(
+        accepted.incident, by=incident_manager, body="The vendor is restoring the gateway.", public=True
+    )
+    signed_in(client, agent)
+    response = client.get(reverse("incidents:agent-detail", args=[child.number]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'Child of major incident <a href="{accepted.incident.get_absolute_url()}">' in html
+    assert "Active major incident" in html and "Mail outage" in html
+    assert "The vendor is restoring the gateway." in html
+    # A child of an active major incident is not itself proposed as one.
+    assert "Propose as major incident" not in html
+
+
+def test_agent_opens_the_seeded_demo_major_incident_and_its_children(client, agent):
+    from core import demo as core_demo
+    from incidents import major_demo
+
+    major_demo.seed(core_demo.seed())
+    parent = MajorIncident.objects.get(incident__short_description=major_demo.TITLE).incident
+    children = list(parent.children.all())
+    assert len(children) == 2
+    signed_in(client, agent)
+    for incident in [parent, *children]:
+        response = client.get(reverse("incidents:agent-detail", args=[incident.number]))
+        assert response.status_code == 200, incident.number
+    assert "Next update within 30 minutes." in response.content.decode()
