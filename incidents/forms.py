@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import Category, Desk, SupportGroup, User
 from core.roles import AGENT_ROLES
@@ -564,7 +565,7 @@ class BulkForm(Form):
 
     numbers = forms.MultipleChoiceField(label=_("Incidents"), choices=())
     action = forms.ChoiceField(
-        label=_("Action"),
+        label=pgettext_lazy("bulk action", "Action"),
         choices=[("", "---------"), (ASSIGN, _("Assign")), (STATE, _("Change state"))],
     )
     assignment_group = forms.ModelChoiceField(
