@@ -209,7 +209,9 @@ class WorkNoteForm(forms.Form):
 
 class CalendarForm(forms.Form):
     view = forms.ChoiceField(
-        label=pgettext_lazy("calendar view", "View"), choices=[("month", _("Month")), ("week", _("Week"))], required=False
+        label=pgettext_lazy("calendar view", "View"),
+        choices=[("month", _("Month")), ("week", _("Week"))],
+        required=False,
     )
     date = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     service = forms.ModelChoiceField(

@@ -125,8 +125,9 @@ def test_one_translation_per_msgid_across_catalogues():
             key = (entry.get("msgctxt"), entry["msgid"])
             value = entry.get("msgstr", entry.get("msgstr[0]"))
             if key in seen and seen[key][0] != value:
+                first_value, first_po = seen[key]
                 differing.append(
-                    f"{key}: {seen[key][1].relative_to(ROOT)} {seen[key][0]!r} vs {po.relative_to(ROOT)} {value!r}"
+                    f"{key}: {first_po.relative_to(ROOT)} {first_value!r} vs {po.relative_to(ROOT)} {value!r}"
                 )
             seen.setdefault(key, (value, po))
     assert not differing, "\n".join(differing)
