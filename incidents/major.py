@@ -47,6 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.choices import TimelineKind
+from core.dates import format_datetime
 from core.models import SupportGroup, User
 from core.roles import INCIDENT_MANAGER, has_role, is_agent
 from incidents import services
@@ -137,9 +138,7 @@ def summarise_timeline(entries: Iterable[tuple[datetime, str, str]], tz=None) ->
     post-incident review. ``entries`` are (when, what, who) tuples in time order."""
     lines = []
     for when, what, who in entries:
-        stamp = (
-            timezone.localtime(when, tz).strftime("%Y-%m-%d %H:%M") if tz else when.strftime("%Y-%m-%d %H:%M")
-        )
+        stamp = format_datetime(when, tz)
         lines.append(f"{stamp} {what}" + (f" — {who}" if who else ""))
     return "\n".join(lines)
 

@@ -89,6 +89,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.navigation",
             ],
+            # |when, |day and |clock: the one date format of each language, on every template.
+            "builtins": ["core.templatetags.dates"],
         },
     },
 ]
@@ -137,6 +139,8 @@ if LANGUAGE_CODE not in {code for code, _name in LANGUAGES}:
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LOCALE_PATHS.append(BASE_DIR / "incidents" / "major_locale")  # major-incident strings
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Stockholm") or "UTC"
+# One unambiguous display format per language ("8 Dec 2026, 14:05" / "2026-12-08 14:05"): core.dates.
+FORMAT_MODULE_PATH = ["itsm.formats"]
 USE_I18N = True
 USE_TZ = True
 
