@@ -38,13 +38,14 @@ def seed_main_pages(language: str = "en") -> MainPages:
 
 def _seed(language: str) -> MainPages:
     from changes import services as change_services
-    from changes.choices import ChangeType
+    from changes.choices import ChangeState, ChangeType
+    from changes.models import ChangeRequest
     from incidents import major
     from incidents import services as incident_services
     from knowledge import services as kb_services
     from knowledge.choices import Action
     from problems import services as problem_services
-    from slm.models import Service
+    from slm.models import BusinessCalendar, Service, SlaPolicy, SlaTarget
 
     for name in roles.AGENT_ROLES:
         Group.objects.get_or_create(name=name)
@@ -65,6 +66,15 @@ def _seed(language: str) -> MainPages:
     group.members.add(lead)
     caller = make_user("anna", organization=Organization.objects.create(name="Acme"), language=language)
     service = Service.objects.create(name="Exchange", desk=desk)
+    # Round-the-clock SLA so that every incident has timers (SLA panel, breaching list).
+    calendar = BusinessCalendar.objects.create(name="24x7", time_zone="Europe/Stockholm", is_24x7=True)
+    policy = SlaPolicy.objects.create(name="Standard", calendar=calendar)
+    SlaTarget.objects.bulk_create(
+        [
+            SlaTarget(policy=policy, metric="response", priority=None, target_minutes=60),
+            SlaTarget(policy=policy, metric="resolution", priority=None, target_minutes=480),
+        ]
+    )
 
     incident = incident_services.create_incident(
         by=caller,
@@ -73,8 +83,16 @@ def _seed(language: str) -> MainPages:
         short_description="Printer on floor 3 does not print",
         description="Since the toner was changed.",
         contact_channel="portal",
+        urgency=1,
+        impact=2,  # P2
+    )
+    incident_services.create_incident(
+        by=caller,
+        caller=caller,
+        desk=desk,
+        short_description="Monitor flickers",
         urgency=2,
-        impact=2,
+        impact=2,  # P3
     )
     incident_services.assign_incident(incident, by=lead, group=group, assignee=lead)
     outage = incident_services.create_incident(
@@ -83,7 +101,9 @@ def _seed(language: str) -> MainPages:
     major.propose_major(outage, by=lead, reason="Nobody can send or receive e-mail.")
     major.accept_major(outage, by=lead, public_title="E-mail disruption")
 
-    problem = problem_services.create_problem(by=lead, short_description="Mail delivery delayed for many users")
+    problem = problem_services.create_problem(
+        by=lead, short_description="Mail delivery delayed for many users"
+    )
     start = timezone.now() + timedelta(days=1)
     change = change_services.create_change(
         by=lead,
@@ -96,6 +116,20 @@ def _seed(language: str) -> MainPages:
         implementation_plan="Do it step by step.",
         backout_plan="Restore the snapshot.",
     )
+    # Finished and in-review changes look different on the calendar: they must stay readable.
+    for state, hours in ((ChangeState.REVIEW, 3), (ChangeState.CLOSED, 5)):
+        other = change_services.create_change(
+            by=lead,
+            change_type=ChangeType.NORMAL,
+            short_description=f"Patch the file servers ({state})",
+            services=[],
+            configuration_items=[],
+            planned_start=start + timedelta(hours=hours),
+            planned_end=start + timedelta(hours=hours + 1),
+            implementation_plan="Patch.",
+            backout_plan="Uninstall the patch.",
+        )
+        ChangeRequest.objects.filter(pk=other.pk).update(state=state)  # test data: a late life-cycle state
     articles = {}
     for lang, title in (("en", "Printer shows as offline"), ("sv", "Skrivaren visas som frånkopplad")):
         article = kb_services.create_article(

@@ -44,7 +44,21 @@ class VisibleText(HTMLParser):
 
     SKIP = {"script", "style", "template", "noscript"}
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    VOID = {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
 
     def __init__(self, language: str = "sv"):
         super().__init__(convert_charrefs=True)
