@@ -155,6 +155,8 @@ def _seed(language: str) -> MainPages:
         ("knowledge article", reverse("kb-agent-detail", args=[articles["en"].number])),
         ("SLM reports", reverse("slm:reports")),
         ("SLM breaching", reverse("slm:breaching")),
+        ("SLM demand report", reverse("slm:report-demand") + "?start=&end="),
+        ("SLM compliance report", reverse("slm:report-compliance") + "?start=&end="),
     ]
     pages.portal = [
         ("portal home", reverse("portal-home")),

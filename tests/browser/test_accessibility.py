@@ -39,11 +39,12 @@ def axe_violations(page) -> list[dict]:
     return page.evaluate(RUN_AXE, AXE_TAGS)
 
 
-def audit(page, pages: list[tuple[str, str]]) -> dict[str, list[dict]]:
+def audit(page, pages: list[tuple[str, str]], language: str = "en") -> dict[str, list[dict]]:
     found = {}
     for name, url in pages:
         response = page.goto(url)
         assert response.status == 200, f"{name} {url}: {response.status}"
+        assert page.locator("html").get_attribute("lang") == language, name
         page.wait_for_load_state("networkidle")
         violations = axe_violations(page)
         if violations:
@@ -56,12 +57,15 @@ def main_pages(db):
     return seed_main_pages(language="en")
 
 
+@pytest.mark.parametrize("language", ["en", "sv"])
 @pytest.mark.parametrize("side", ["agent", "portal"])
-def test_main_pages_have_no_axe_violations(new_page, main_pages, side):
+def test_main_pages_have_no_axe_violations(new_page, side, language):
+    """In both languages: the Swedish UI has its own texts (longer words, other lang parts)."""
+    main_pages = seed_main_pages(language=language)
     page = new_page()
     username = main_pages.agent_username if side == "agent" else main_pages.end_user_username
     sign_in(page, username, "pw-" + username)
-    found = audit(page, getattr(main_pages, side))
+    found = audit(page, getattr(main_pages, side), language)
     assert not found, json.dumps(found, indent=1, ensure_ascii=False)
 
 
