@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ChangeType(models.TextChoices):
@@ -60,7 +61,7 @@ class ApprovalStatus(models.TextChoices):
     NOT_REQUESTED = "not_requested", _("Not requested")
     REQUESTED = "requested", _("Requested")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("approval decision", "Rejected")
     NOT_REQUIRED = "not_required", _("Not required (pre-approved)")
 
 
@@ -69,7 +70,7 @@ class ApprovalState(models.TextChoices):
 
     REQUESTED = "requested", _("Requested")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("approval decision", "Rejected")
     # The decision was reached without this approver, or the request was withdrawn.
     NOT_REQUIRED = "not_required", _("No longer required")
 
@@ -88,7 +89,7 @@ class ApprovalPolicy(models.TextChoices):
 class TemplateStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     APPROVED = "approved", _("Approved")
-    RETIRED = "retired", _("Retired")
+    RETIRED = "retired", pgettext_lazy("standard change template", "Retired")
 
 
 class Weekday(models.IntegerChoices):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from changes.choices import (
     BackoutPlan,
@@ -208,7 +209,9 @@ class WorkNoteForm(forms.Form):
 
 class CalendarForm(forms.Form):
     view = forms.ChoiceField(
-        label=_("View"), choices=[("month", _("Month")), ("week", _("Week"))], required=False
+        label=pgettext_lazy("calendar view", "View"),
+        choices=[("month", _("Month")), ("week", _("Week"))],
+        required=False,
     )
     date = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     service = forms.ModelChoiceField(

@@ -54,6 +54,7 @@ from changes.models import (
 )
 from core import roles
 from core.choices import TimelineKind
+from core.dates import iso
 from core.numbering import next_number
 from notifications.services import notify
 
@@ -178,14 +179,15 @@ def _set_state(change: ChangeRequest, to_state: str, *, by, note: str = "", data
 
 
 def local_text(value: datetime | None, tz_name: str) -> str:
-    """A datetime as the recipient reads it: in their time zone, with the zone abbreviation."""
+    """A datetime as ISO text in the recipient's time zone; the e-mail template formats it in their
+    language with ``|when`` (core.dates), and names the zone."""
     if value is None:
         return ""
     try:
         tz = ZoneInfo(tz_name)
     except Exception:
         tz = ZoneInfo(settings.TIME_ZONE)
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    return iso(value, tz)
 
 
 def change_managers():
@@ -205,6 +207,7 @@ def _change_context(change: ChangeRequest, recipient) -> dict:
         "state": change.state,
         "planned_start": local_text(change.planned_start, tz),
         "planned_end": local_text(change.planned_end, tz),
+        "time_zone": tz,
         "requester": str(change.requester),
         "url": settings.SITE_URL + change.get_absolute_url(),
     }

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Category, Desk, SupportGroup, User
@@ -564,7 +564,7 @@ class BulkForm(Form):
 
     numbers = forms.MultipleChoiceField(label=_("Incidents"), choices=())
     action = forms.ChoiceField(
-        label=_("Action"),
+        label=pgettext_lazy("bulk action", "Action"),
         choices=[("", "---------"), (ASSIGN, _("Assign")), (STATE, _("Change state"))],
     )
     assignment_group = forms.ModelChoiceField(

@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -48,6 +48,7 @@ from django.utils.translation import gettext as _
 
 from core import sweeps
 from core.choices import TimelineKind
+from core.dates import format_datetime
 from core.models import SupportGroup, User
 from core.roles import INCIDENT_MANAGER, has_role, is_agent
 from incidents import services
@@ -136,12 +137,11 @@ def next_update_due(posted_at: datetime, cadence: timedelta) -> datetime:
 
 def summarise_timeline(entries: Iterable[tuple[datetime, str, str]], tz=None) -> str:
     """One line per event ("2025-03-01 10:02 Accepted as major incident — by Ingrid"), for the
-    post-incident review. ``entries`` are (when, what, who) tuples in time order."""
+    post-incident review. ``entries`` are (when, what, who) tuples in time order; times in ``tz``
+    (UTC when none is given), in the active language's one date-time format (core.dates)."""
     lines = []
     for when, what, who in entries:
-        stamp = (
-            timezone.localtime(when, tz).strftime("%Y-%m-%d %H:%M") if tz else when.strftime("%Y-%m-%d %H:%M")
-        )
+        stamp = format_datetime(when, tz or UTC)
         lines.append(f"{stamp} {what}" + (f" — {who}" if who else ""))
     return "\n".join(lines)
 

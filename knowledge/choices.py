@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ArticleState(models.TextChoices):
@@ -37,7 +38,7 @@ class Action(models.TextChoices):
 
     SUBMIT = "submit", _("Submit for review")
     PUBLISH = "publish", _("Publish")
-    REJECT = "reject", _("Reject")
+    REJECT = "reject", pgettext_lazy("return an article to its author", "Reject")
     RETIRE = "retire", _("Retire")
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from core.dates import format_date
 from core.decorators import agent_required, role_required
 from core.models import Category
 from core.roles import KNOWLEDGE_MANAGER, is_agent
@@ -278,7 +279,7 @@ def confirm_review(request: HttpRequest, number: str) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
-            request, _("Review recorded; next review on %(date)s.") % {"date": article.review_by}
+            request, _("Review recorded; next review on %(date)s.") % {"date": format_date(article.review_by)}
         )
     return redirect(article)
 

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TimelineEntryBase
 from core.roles import is_agent
@@ -120,7 +121,7 @@ class Problem(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("problem field", "closed"), null=True, blank=True)
     # Known error: the workaround (and symptoms) are published as a knowledge article.
     known_error = models.BooleanField(_("known error"), default=False)
     symptoms = models.TextField(
@@ -269,7 +270,7 @@ class ProblemTask(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("problem field", "closed"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("closed by"),

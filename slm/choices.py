@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Criticality(models.IntegerChoices):
@@ -30,7 +31,7 @@ class AgreementKind(models.TextChoices):
 
 class Metric(models.TextChoices):
     RESPONSE = "response", _("Response")
-    RESOLUTION = "resolution", _("Resolution")
+    RESOLUTION = "resolution", pgettext_lazy("SLA metric", "Resolution")
     UPDATE = "update", _("Update interval")
 
 

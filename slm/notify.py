@@ -22,6 +22,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core.dates import iso
 from notifications.models import Channel, Notification, Status
 from notifications.services import Recipient, group_recipients
 from slm.bulk import insert_rows
@@ -136,7 +137,8 @@ def context(kind: str, timer, batch: _Batch) -> dict:
     group = batch.groups.get(incident["assignment_group_id"])
     assignee = batch.users.get(incident["assigned_to_id"])
     zone = _memo(batch, ("zone", desk.pk), lambda: ZoneInfo(desk.time_zone or settings.TIME_ZONE))
-    due = timer.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if timer.due_at else ""
+    # ISO text in the desk's zone; the template shows it in the recipient's language (core.dates).
+    due = iso(timer.due_at, zone)
     return {
         "number": incident["number"],
         "short_description": incident["short_description"],

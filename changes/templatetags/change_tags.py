@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from django import template
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changes.choices import ConflictKind
 from changes.conflicts import Conflict
+from core.dates import format_datetime, format_time
 
 register = template.Library()
 
 
 def _local(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return format_datetime(value)
 
 
 def describe_conflict(conflict: Conflict | dict) -> str:
@@ -67,7 +67,7 @@ def risk_class(risk: str) -> str:
 
 @register.filter
 def local_hm(value) -> str:
-    return timezone.localtime(value).strftime("%H:%M") if value else ""
+    return format_time(value)
 
 
 @register.filter

@@ -16,9 +16,10 @@ def test_end_user_signs_in_to_portal_and_switches_to_swedish(new_page, end_user)
     page = new_page()
     sign_in(page, "end_user", "pw-end_user")
     assert page.url.endswith("/portal/")
-    # Choosing a language submits the form; wait for that navigation, not just network quiet.
+    # Choosing a language changes nothing by itself (WCAG 3.2.2); the Change button submits it.
+    page.get_by_label("Language").select_option("sv")
     with page.expect_navigation():
-        page.get_by_label("Language").select_option("sv")
+        page.get_by_role("button", name="Change").click()
     assert page.locator("html").get_attribute("lang") == "sv"
     assert page.get_by_role("button", name="Logga ut").is_visible()
     end_user.refresh_from_db()

@@ -220,7 +220,9 @@ def test_approval_request_is_rendered_in_the_approvers_language(agent, approval_
     subject, body, _html = render(swedish)
     assert subject == f"Godkännande behövs för {change.number}: {change.short_description}"
     assert "länken fungerar en gång" in body
+    assert "2030-01-06 02:00" in body  # the Swedish date-time format (core.dates)
     subject, body, _html = render(english)
     assert subject == f"Approval needed for {change.number}: {change.short_description}"
     assert "the link works once, for you only" in body
-    assert "2030-01-06 02:00 CET" in body  # the planned window in the recipient's time zone
+    # The planned window in the recipient's time zone and language (core.dates).
+    assert "6 Jan 2030, 02:00" in body and "(Europe/Stockholm)" in body

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import translation
 
 from incidents.choices import MajorState
 from incidents.major import decision_errors, next_update_due, plan_steps, summarise_timeline
@@ -82,5 +83,10 @@ def test_next_update_is_due_one_cadence_after_the_last():
 
 def test_timeline_summary_has_one_line_per_event():
     at = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
-    text = summarise_timeline([(at, "Accepted", "Ingrid"), (at + timedelta(minutes=5), "Escalated", "")])
+    entries = [(at, "Accepted", "Ingrid"), (at + timedelta(minutes=5), "Escalated", "")]
+    # The one date-time format of the reader's language (core.dates), in UTC unless a zone is given.
+    with translation.override("sv"):
+        text = summarise_timeline(entries)
     assert text.splitlines() == ["2025-03-01 10:00 Accepted — Ingrid", "2025-03-01 10:05 Escalated"]
+    with translation.override("en"):
+        assert summarise_timeline(entries).splitlines()[0] == "1 Mar 2025, 10:00 Accepted — Ingrid"
