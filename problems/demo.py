@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from core.choices import TimelineKind
 from core.models import Category, SupportGroup, User
 from incidents import services as incident_services
 from incidents.models import Incident
@@ -53,8 +54,31 @@ def _incident(
         **extra,
     )
     if days_ago:
-        Incident.objects.filter(pk=incident.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
+        # Reported days ago: the creation is moved back (once, right after writing it), and the
+        # SLA timers are replayed from the whole history at the end (see _replay_backdated).
+        created = timezone.now() - timedelta(days=days_ago)
+        Incident.objects.filter(pk=incident.pk).update(created_at=created)
+        incident.timeline.filter(kind=TimelineKind.CREATED).update(created_at=created)
+        BACKDATED.append(incident.pk)
     return incident
+
+
+BACKDATED: list[int] = []
+
+
+def _replay_backdated() -> None:
+    """Timers of the backdated incidents as their history says, not as of the seeding."""
+    from incidents.models import IncidentTimelineEntry
+    from slm.models import SlaTimer
+    from slm.replay import replay_incidents
+
+    ids = list(BACKDATED)
+    BACKDATED.clear()
+    if not ids:
+        return
+    SlaTimer.objects.filter(incident_id__in=ids).delete()
+    IncidentTimelineEntry.objects.filter(ticket_id__in=ids, kind=TimelineKind.SLA).delete()
+    replay_incidents(ids)
 
 
 def _problem(text: str, create) -> tuple[Problem, bool]:
@@ -65,6 +89,7 @@ def _problem(text: str, create) -> tuple[Problem, bool]:
 
 
 def seed(base: dict, stdout=None) -> dict:
+    BACKDATED.clear()
     users = base["users"]
     groups = base.get("groups") or {g.name: g for g in SupportGroup.objects.all()}
     agent, apps_agent, network, infra, incmgr = (
@@ -284,6 +309,7 @@ def seed(base: dict, stdout=None) -> dict:
     # The planted recurring pattern, spread over the last days, and one detection run.
     for index, (text, caller) in enumerate(PATTERN):
         _incident(base, caller=caller, text=text, by=agent, category=pc, days_ago=5 - index)
+    _replay_backdated()
     result = services.detect_trends()
     candidates = ProblemCandidate.objects.filter(status="open").count()
     _say(

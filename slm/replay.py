@@ -19,13 +19,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import bulk
 from core.choices import TimelineKind
 from core.models import SupportGroup, User
 from core.roles import AGENT_ROLES
 from incidents.choices import State
 from slm import services
 from slm.choices import TimerState
-from slm.models import SlaTimer, TimerSegment
 from slm.rules import TicketFacts
 
 
@@ -141,7 +141,7 @@ def _replay_one(incident, entries, replay, policies, agents, groups, now) -> Non
             if figs.due_at is not None and figs.due_at <= end:
                 timer.breached_at = figs.due_at
                 timer.warned_at = timer.warned_at or figs.warning_at
-        services.refresh(timer, now)
+        services.refresh(timer, now, figs)
         timer.version = 1
         timer.updated_at = timer.stopped_at or now
 
@@ -186,13 +186,13 @@ def _insert(replays: dict, *, timeline: bool) -> int:
     from incidents.models import IncidentTimelineEntry
 
     timers = [timer for replay in replays.values() for timer in replay.timers]
-    SlaTimer.objects.bulk_create(timers, batch_size=500)
+    bulk.insert(timers)
     segments = []
     for timer in timers:
         for seg in services._segments(timer):
             seg.timer = timer  # now that the timer has its primary key
             segments.append(seg)
-    TimerSegment.objects.bulk_create(segments, batch_size=1000)
+    bulk.insert(segments)
     if timeline:
         rows = []
         for incident_id, replay in replays.items():
@@ -206,5 +206,5 @@ def _insert(replays: dict, *, timeline: bool) -> int:
                         created_at=e["at"],
                     )
                 )
-        IncidentTimelineEntry.objects.bulk_create(rows, batch_size=1000)
+        bulk.insert(rows)
     return len(timers)
