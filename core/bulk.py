@@ -50,19 +50,31 @@ def insert(objs: Sequence[Model]) -> None:
     if not objs:
         return
     model = type(objs[0])
-    meta = model._meta
     missing = [obj for obj in objs if obj.pk is None]
     for obj, pk in zip(missing, reserve_ids(model, len(missing)), strict=True):
         obj.pk = pk
-    fields = [f for f in meta.concrete_fields]
+    fields = list(model._meta.concrete_fields)
+    insert_values(
+        model, [f.attname for f in fields], [tuple(getattr(obj, f.attname) for f in fields) for obj in objs]
+    )
+
+
+def insert_values(model: type[Model], names: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Insert plain rows: ``names`` are field names or attnames (``ticket_id``), ``rows`` tuples of
+    Python values in that order (aware datetimes, dicts for JSON). Omitted fields get no default:
+    name every column that has no database default (the primary key may be left out)."""
+    if not rows:
+        return
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]  # a name or an attname
     postgres = connection.vendor == "postgresql"
     converters = [_converter(f, postgres) for f in fields]
-    rows = [
+    prepared = [
         tuple(
-            convert(value) if convert and value is not None else value
-            for convert, value in zip(converters, (getattr(obj, f.attname) for f in fields), strict=True)
+            convert(value) if convert is not None and value is not None else value
+            for convert, value in zip(converters, row, strict=True)
         )
-        for obj in objs
+        for row in rows
     ]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(meta.db_table)
@@ -70,13 +82,14 @@ def insert(objs: Sequence[Model]) -> None:
         if postgres:
             from psycopg2.extras import execute_values
 
-            execute_values(cursor.cursor, f"INSERT INTO {table} ({columns}) VALUES %s", rows, page_size=PAGE)
+            execute_values(
+                cursor.cursor, f"INSERT INTO {table} ({columns}) VALUES %s", prepared, page_size=PAGE
+            )
         else:
             marks = ", ".join(["%s"] * len(fields))
-            for start in range(0, len(rows), PAGE):
-                cursor.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows[start : start + PAGE]
-                )
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+            for start in range(0, len(prepared), PAGE):
+                cursor.executemany(sql, prepared[start : start + PAGE])
 
 
 def _converter(field, postgres: bool):

@@ -789,20 +789,14 @@ class History:
         for (incident, _events), number in zip(lives, numbers, strict=True):
             incident.number = number
         bulk.insert([incident for incident, _events in lives])
-        bulk.insert(
+        bulk.insert_values(
+            IncidentTimelineEntry,
+            ("ticket_id", "kind", "is_public", "author_id", "body", "data", "created_at"),
             [
-                IncidentTimelineEntry(
-                    ticket=incident,
-                    kind=e.kind,
-                    author=e.author,
-                    is_public=e.public,
-                    body=e.body,
-                    data=e.data,
-                    created_at=e.at,
-                )
+                (incident.pk, e.kind, e.public, e.author.pk if e.author else None, e.body, e.data, e.at)
                 for incident, events in lives
                 for e in events
-            ]
+            ],
         )
         timers = replay_incidents([incident.pk for incident, _events in lives], now=self.now)
         return len(lives), timers

@@ -16,7 +16,7 @@ from incidents import services as incident_services
 from incidents.models import Incident
 from problems import services
 from problems.choices import Audience, ResolutionCode, State, TaskType
-from problems.models import Problem, ProblemCandidate
+from problems.models import Problem, ProblemCandidate, ProblemIncident
 from problems.roles import PROBLEM_MANAGER
 
 # The recurring pattern trend detection should find: same category, similar words, no problem.
@@ -86,6 +86,57 @@ def _problem(text: str, create) -> tuple[Problem, bool]:
     if existing is not None:
         return existing, False
     return create(), True
+
+
+# Problems as the desk met them: opened this many days ago, and the demo history's incidents that
+# showed the problem (by short description, within the days before the problem was opened or
+# since, while it was open; at most LINKS_PER_PROBLEM of them).
+HISTORY = {
+    "Intermittent Wi-Fi drops in building B": (6, ["Wi-Fi drops in meeting room Oslo"]),
+    "Slow sign-in on Monday mornings": (17, []),
+    "Calendar invitations arrive twice": (24, []),
+    "Outlook hangs when opening shared mailboxes": (40, []),
+    "VPN client disconnects after the laptop sleeps": (75, []),
+    "Printer driver crashes after the Windows update": (120, ["Cannot print to PRN-204 from my laptop"]),
+    "Keyboards failing on the third floor": (33, []),
+}
+
+
+LINKS_PER_PROBLEM = 8
+
+
+def _history(users: dict) -> None:
+    """Backdate the demo problems and link the history's incidents that showed them, so that the
+    "open problems by age" and "incidents per problem" widgets have something to say."""
+    now = timezone.now()
+    links = []
+    taken = set(ProblemIncident.objects.values_list("incident_id", flat=True))
+    for problem in Problem.objects.filter(short_description__in=HISTORY):
+        days, texts = HISTORY[problem.short_description]
+        opened = now - timedelta(days=days, hours=3)
+        Problem.objects.filter(pk=problem.pk).update(created_at=opened)
+        first = problem.timeline.order_by("created_at", "id").first()
+        if first is not None:
+            problem.timeline.filter(pk=first.pk).update(created_at=opened)
+        if not texts:
+            continue
+        end = problem.resolved_at or now
+        incidents = (
+            Incident.objects.filter(
+                short_description__in=texts, created_at__gte=opened - timedelta(days=30), created_at__lt=end
+            )
+            .exclude(pk__in=taken)
+            .exclude(state="cancelled")
+            .order_by("created_at")
+        )
+        who = problem.assigned_to or users["agent"]
+        incidents = list(incidents)
+        step = max(1, len(incidents) // LINKS_PER_PROBLEM)
+        for incident in incidents[::step][:LINKS_PER_PROBLEM]:
+            linked = min(max(incident.created_at, opened) + timedelta(hours=2), now)
+            links.append(ProblemIncident(problem=problem, incident=incident, linked_by=who, linked_at=linked))
+            taken.add(incident.pk)
+    ProblemIncident.objects.bulk_create(links)
 
 
 def seed(base: dict, stdout=None) -> dict:
@@ -310,6 +361,8 @@ def seed(base: dict, stdout=None) -> dict:
     for index, (text, caller) in enumerate(PATTERN):
         _incident(base, caller=caller, text=text, by=agent, category=pc, days_ago=5 - index)
     _replay_backdated()
+    if made:
+        _history(users)
     result = services.detect_trends()
     candidates = ProblemCandidate.objects.filter(status="open").count()
     _say(

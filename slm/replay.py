@@ -194,17 +194,22 @@ def _insert(replays: dict, *, timeline: bool) -> int:
             segments.append(seg)
     bulk.insert(segments)
     if timeline:
-        rows = []
-        for incident_id, replay in replays.items():
-            for e in [*replay.entries, *_threshold_entries(replay)]:
-                rows.append(
-                    IncidentTimelineEntry(
-                        ticket_id=incident_id,
-                        kind=TimelineKind.SLA,
-                        body=e["body"],
-                        data={**e["data"], "timer": e["timer"].pk},
-                        created_at=e["at"],
-                    )
-                )
-        bulk.insert(rows)
+        rows = [
+            (
+                incident_id,
+                TimelineKind.SLA,
+                False,
+                None,
+                e["body"],
+                {**e["data"], "timer": e["timer"].pk},
+                e["at"],
+            )
+            for incident_id, replay in replays.items()
+            for e in [*replay.entries, *_threshold_entries(replay)]
+        ]
+        bulk.insert_values(
+            IncidentTimelineEntry,
+            ("ticket_id", "kind", "is_public", "author_id", "body", "data", "created_at"),
+            rows,
+        )
     return len(timers)
