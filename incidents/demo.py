@@ -678,6 +678,7 @@ class History:
         for step in range(1, int((done - t) / timedelta(days=1)) + 1):
             if rng.random() < 0.7:
                 at = t + timedelta(days=step, hours=rng.uniform(-3, 3))
+                at = at if priority <= 2 else _next_working(at)
                 if at < done:
                     events.append(Event(at, TimelineKind.COMMENT, agent, True, rng.choice(AGENT_COMMENTS)))
 

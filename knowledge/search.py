@@ -272,7 +272,7 @@ STOP_WORDS = frozenset(
     no not of on or our so than that the their then there these they this to up was we were what
     when where which who why will with you your
     att av de den det detta du där efter eller en ett för från har hur i inte jag kan med min mitt
-    mig na nu när och om på sig som så till under upp ut var vi vid är""".split()
+    mig nu när och om på sig som så till under upp ut var vi vid är""".split()
 )
 
 
