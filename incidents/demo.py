@@ -506,7 +506,8 @@ class History:
         self.system = system_user()
         self.auto_close_days = settings.INCIDENT_AUTO_CLOSE_DAYS or 7
         self.members = {
-            name: [u for u in group.members.all() if u.is_active] for name, group in base["groups"].items()
+            name: sorted((u for u in group.members.all() if u.is_active), key=lambda u: u.username)
+            for name, group in base["groups"].items()
         }
         weights = [s.weight for s in SCENARIOS]
         self.pick_scenario = lambda: self.rng.choices(SCENARIOS, weights)[0]
@@ -610,13 +611,10 @@ class History:
             move(at, State.CANCELLED, self.agent_of(first_line), body=rng.choice(CANCEL_REASONS))
             return row, events
 
-        # First line: take it (or pass it on) and answer the caller.
-        responder_group = routed or (scenario.group if rng.random() < 0.5 else first_line)
-        agent = self.agent_of(responder_group)
+        # The routed group, or the scenario's group (the first line triages), takes it and answers.
+        owner = routed or scenario.group
+        agent = self.agent_of(owner)
         t = self.after(created, self.minutes(RESPONSE_MINUTES, priority), priority)
-        owner = responder_group if responder_group != first_line else scenario.group
-        if owner != responder_group or agent not in self.members[owner]:
-            agent = self.agent_of(owner)
         events.append(
             Event(
                 t,
