@@ -8,12 +8,16 @@ small boost. All words must match; when nothing does, any word may (ranking stil
 matching more words first). Ranking is ``ts_rank``; snippets come from ``ts_headline`` for the
 returned page only. A GIN index (migration 0002) serves the ``@@`` match.
 
-On SQLite the same function falls back to case-insensitive substring matching with a weighted
-score (title 3, tags 2, summary 2, body 1) and snippets cut in Python.
+On SQLite the same function falls back to word matching in Python (:func:`fallback_search`):
+SQL narrows the candidates to rows containing a term, then :func:`rank_candidates` keeps whole
+words (or word beginnings of 3+ letters, so "on" never matches "connection"), drops stop words,
+scores title 4 > tags, summary 2 > body 1 and prefers the reader's language. Snippets are cut in
+Python with the same word rule.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,19 +25,13 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import (
     BooleanField,
-    Case,
     Exists,
-    F,
     FloatField,
-    IntegerField,
     OuterRef,
     Q,
     TextField,
-    Value,
-    When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Ln
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -159,12 +157,14 @@ def search_articles(
     prefix: bool = False,
     match_all: bool = True,
     prefer_category=None,
+    fallback: bool = False,
 ) -> list[SearchResult]:
     """Articles matching ``query`` that ``user`` may read, best first.
 
     ``published_only`` hides drafts even from their authors (the portal); ``prefix`` lets the
     last word match as a prefix (search as you type); ``match_all=False`` asks for any word at
     once (suggestions from an incident's free text); ``prefer_category`` boosts that category.
+    ``fallback`` uses the SQLite fallback on any database (tests check it on PostgreSQL too).
     """
     terms = terms_of(query)
     if not terms or limit <= 0:
@@ -173,7 +173,7 @@ def search_articles(
     if published_only:
         qs = qs.filter(state=ArticleState.PUBLISHED)
     qs = filter_articles(qs, category=category, service=service, tag=tag)
-    search = _postgres_search if connection.vendor == "postgresql" else _fallback_search
+    search = _postgres_search if connection.vendor == "postgresql" and not fallback else fallback_search
     options = {
         "user": user,
         "limit": limit,
@@ -185,31 +185,6 @@ def search_articles(
     if not results and match_all and len(terms) > 1:
         results = search(qs, terms, match_all=False, **options)
     return results
-
-
-def _float(value: float):
-    # Typed constants keep the arithmetic in double precision: an untyped 1.0 would make
-    # PostgreSQL compute in numeric, whose ln() costs more than the text ranking itself.
-    return Cast(Value(value), FloatField())
-
-
-def _boosts(user, prefer_ids: list[int]):
-    """Multipliers on the text rank (SQLite fallback): reader's language, category, popularity."""
-    language = getattr(user, "language", None) or ArticleLanguage.EN
-    boost = Case(
-        When(language=language, then=_float(LANGUAGE_BOOST)), default=_float(1.0), output_field=FloatField()
-    )
-    if prefer_ids:
-        boost = boost * Case(
-            When(category_id__in=prefer_ids, then=_float(CATEGORY_BOOST)),
-            default=_float(1.0),
-            output_field=FloatField(),
-        )
-    uses = Cast(
-        F("view_count") + Value(3) * F("helpful_count") + Value(5) * F("solved_count") + Value(1),
-        FloatField(),
-    )
-    return boost * (_float(1.0) + _float(POPULARITY_WEIGHT) * Ln(uses))
 
 
 _T = '"knowledge_article"'
@@ -273,53 +248,188 @@ def _marked(headline: str) -> SafeString:
     return mark_safe(escaped)  # noqa: S308 - built from escaped text and our own tags only
 
 
-def _fallback_search(qs, terms, *, match_all, user, limit, offset, prefix, prefer_ids) -> list[SearchResult]:
+# --------------------------------------------------------------------------------------------
+# The fallback (SQLite, the embedded default): words, not substrings
+# --------------------------------------------------------------------------------------------
+
+# Field weights of the fallback. A title match outweighs a match in summary and body together,
+# as the A > B > C weights of the PostgreSQL vector do.
+FALLBACK_WEIGHTS = {"title": 4.0, "tags": 2.0, "summary": 2.0, "body": 1.0}
+# A term may match the beginning of a longer word when it has at least this many letters
+# ("printe" finds "printer"); shorter terms match whole words only ("on" never finds "connection").
+MIN_PREFIX_LENGTH = 3
+# A prefix match counts less than the whole word.
+PREFIX_FACTOR = 0.6
+# The fallback has no stemming or language-aware ranking: prefer the reader's language more
+# firmly than PostgreSQL does, so that an equally good match in the reader's language comes first.
+FALLBACK_LANGUAGE_BOOST = 1.5
+# The fallback ranks in Python: it reads at most this many candidate rows.
+FALLBACK_MAX_CANDIDATES = 5000
+# Words that carry no meaning for search (PostgreSQL's english and swedish configurations drop
+# them too). A query of stop words only keeps them, so that it still finds something.
+STOP_WORDS = frozenset(
+    """a an and are as at be but by can do does for from has have how i if in into is it its me my
+    no not of on or our so than that the their then there these they this to up was we were what
+    when where which who why will with you your
+    att av de den det detta du där efter eller en ett för från har hur i inte jag kan med min mitt
+    mig nu när och om på sig som så till under upp ut var vi vid är""".split()
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What the fallback ranks an article by: its texts and the figures of the boosts."""
+
+    pk: int
+    title: str
+    summary: str = ""
+    body: str = ""
+    tags: tuple[str, ...] = ()
+    language: str = ArticleLanguage.EN
+    category_id: int | None = None
+    uses: int = 0  # views + 3 × helpful + 5 × solved, as in the PostgreSQL ranking
+
+
+def words_of(text: str | None) -> frozenset[str]:
+    """The lower-cased words of a text, as :func:`terms_of` cuts a query."""
+    return frozenset(w.strip("_") for w in _TERM.findall((text or "").lower()) if w.strip("_"))
+
+
+def meaningful_terms(terms: list[str]) -> list[str]:
+    """``terms`` without stop words, unless nothing else is left."""
+    kept = [t for t in terms if t not in STOP_WORDS]
+    return kept or list(terms)
+
+
+def term_match(term: str, words: frozenset[str], *, prefix: bool = True) -> float:
+    """1 for the whole word, ``PREFIX_FACTOR`` for the start of a word (terms of 3+ letters), 0."""
+    if term in words:
+        return 1.0
+    if prefix and len(term) >= MIN_PREFIX_LENGTH and any(w.startswith(term) for w in words):
+        return PREFIX_FACTOR
+    return 0.0
+
+
+def rank_candidates(
+    candidates: Iterable[Candidate],
+    terms: list[str],
+    *,
+    match_all: bool = True,
+    language: str = ArticleLanguage.EN,
+    prefer_ids: Iterable[int] = (),
+) -> list[tuple[Candidate, float]]:
+    """The fallback's ranking, pure: matching candidates with their scores, best first.
+
+    A term matches a whole word of the title, tags, summary or body, or the beginning of a word
+    when it has 3+ letters. The score sums the field weights of each term's best match; the
+    reader's language, the preferred categories and popularity multiply it as on PostgreSQL.
+    With ``match_all`` every term must match somewhere, else any term.
+    """
+    terms = meaningful_terms(terms)
+    prefer = set(prefer_ids)
+    ranked = []
+    for cand in candidates:
+        fields = {
+            "title": words_of(cand.title),
+            "tags": words_of(" ".join(cand.tags)),
+            "summary": words_of(cand.summary),
+            "body": words_of(cand.body),
+        }
+        score, matched = 0.0, 0
+        for term in terms:
+            found = [FALLBACK_WEIGHTS[name] * term_match(term, words) for name, words in fields.items()]
+            if any(found):
+                matched += 1
+                score += sum(found)
+        if not matched or (match_all and matched < len(terms)):
+            continue
+        if cand.language == language:
+            score *= FALLBACK_LANGUAGE_BOOST
+        if cand.category_id in prefer:
+            score *= CATEGORY_BOOST
+        score *= 1.0 + POPULARITY_WEIGHT * math.log(max(cand.uses, 0) + 1)
+        ranked.append((cand, score))
+    ranked.sort(key=lambda item: -item[1])
+    return ranked
+
+
+def fallback_search(qs, terms, *, match_all, user, limit, offset, prefix, prefer_ids) -> list[SearchResult]:
+    """Search without PostgreSQL full text: SQL narrows to rows containing a term anywhere, then
+    :func:`rank_candidates` keeps whole-word (and 3+ letter prefix) matches and ranks them.
+
+    Runs on any database (the tests call it on PostgreSQL as well). ``prefix`` is accepted for
+    the common signature: prefixes of 3+ letters always match, so search as you type works.
+    """
+    del prefix  # the fallback always matches prefixes of 3+ letters
+    meaningful = meaningful_terms(terms)
     tag_through = Article.tags.through.objects
-    score = Value(0)
     condition = Q() if match_all else Q(pk__in=[])
-    for term in terms:
+    for term in meaningful:
         in_tags = Exists(tag_through.filter(article_id=OuterRef("pk"), tag__name__icontains=term))
         term_q = (
             Q(title__icontains=term) | Q(summary__icontains=term) | Q(body_text__icontains=term) | Q(in_tags)
         )
         condition = (condition & term_q) if match_all else (condition | term_q)
-        score = (
-            score
-            + Case(When(title__icontains=term, then=Value(3)), default=Value(0), output_field=IntegerField())
-            + Case(When(in_tags, then=Value(2)), default=Value(0), output_field=IntegerField())
-            + Case(
-                When(summary__icontains=term, then=Value(2)), default=Value(0), output_field=IntegerField()
-            )
-            + Case(
-                When(body_text__icontains=term, then=Value(1)), default=Value(0), output_field=IntegerField()
-            )
-        )
     rows = list(
         qs.filter(condition)
-        .annotate(score=score * _boosts(user, prefer_ids))
-        .select_related("category", "owner")
-        .order_by("-score", "-published_at", "-id")[offset : offset + limit]
-    )
+        .order_by("-published_at", "-id")
+        .values_list(
+            "pk", "title", "summary", "body_text", "language", "category_id",
+            "view_count", "helpful_count", "solved_count",
+        )[:FALLBACK_MAX_CANDIDATES]
+    )  # fmt: skip
+    tags: dict[int, list[str]] = {}
+    for article_id, name in tag_through.filter(article_id__in=[r[0] for r in rows]).values_list(
+        "article_id", "tag__name"
+    ):
+        tags.setdefault(article_id, []).append(name)
+    candidates = [
+        Candidate(
+            pk=pk,
+            title=title,
+            summary=summary,
+            body=body,
+            tags=tuple(tags.get(pk, ())),
+            language=language,
+            category_id=category_id,
+            uses=views + 3 * helpful + 5 * solved,
+        )
+        for pk, title, summary, body, language, category_id, views, helpful, solved in rows
+    ]
+    reader_language = getattr(user, "language", None) or ArticleLanguage.EN
+    ranked = rank_candidates(
+        candidates, meaningful, match_all=match_all, language=reader_language, prefer_ids=prefer_ids
+    )[offset : offset + limit]
+    articles = Article.objects.select_related("category", "owner").in_bulk([c.pk for c, _s in ranked])
     return [
         SearchResult(
-            article=article,
-            rank=float(article.score),
-            snippet=make_snippet(
-                f"{article.summary} — {article.body_text}" if article.summary else article.body_text, terms
-            ),
+            article=articles[cand.pk],
+            rank=score,
+            snippet=make_snippet(f"{cand.summary} — {cand.body}" if cand.summary else cand.body, meaningful),
         )
-        for article in rows
+        for cand, score in ranked
+        if cand.pk in articles
     ]
+
+
+def snippet_pattern(terms: list[str]) -> re.Pattern | None:
+    """Where the fallback's terms match: at the start of a word, and as a whole word when shorter
+    than ``MIN_PREFIX_LENGTH`` (so "on" is never marked inside "connection")."""
+    if not terms:
+        return None
+    parts = [
+        rf"(?<!\w){re.escape(term)}" + ("" if len(term) >= MIN_PREFIX_LENGTH else r"(?!\w)")
+        for term in sorted(terms, key=len, reverse=True)
+    ]
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 def make_snippet(text: str, terms: list[str], *, width: int = 220) -> SafeString:
     """An escaped excerpt of ``text`` around the first matching term, matches in ``<mark>``."""
     text = text or ""
-    if not terms:
+    pattern = snippet_pattern(terms)
+    if pattern is None:
         return mark_safe(str(escape(text[:width])))  # noqa: S308
-    pattern = re.compile(
-        "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)), re.IGNORECASE
-    )
     first = pattern.search(text)
     start = max(0, (first.start() if first else 0) - width // 3)
     if start:

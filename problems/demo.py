@@ -10,12 +10,13 @@ from datetime import timedelta
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from core.choices import TimelineKind
 from core.models import Category, SupportGroup, User
 from incidents import services as incident_services
 from incidents.models import Incident
 from problems import services
 from problems.choices import Audience, ResolutionCode, State, TaskType
-from problems.models import Problem, ProblemCandidate
+from problems.models import Problem, ProblemCandidate, ProblemIncident
 from problems.roles import PROBLEM_MANAGER
 
 # The recurring pattern trend detection should find: same category, similar words, no problem.
@@ -53,8 +54,31 @@ def _incident(
         **extra,
     )
     if days_ago:
-        Incident.objects.filter(pk=incident.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
+        # Reported days ago: the creation is moved back (once, right after writing it), and the
+        # SLA timers are replayed from the whole history at the end (see _replay_backdated).
+        created = timezone.now() - timedelta(days=days_ago)
+        Incident.objects.filter(pk=incident.pk).update(created_at=created)
+        incident.timeline.filter(kind=TimelineKind.CREATED).update(created_at=created)
+        BACKDATED.append(incident.pk)
     return incident
+
+
+BACKDATED: list[int] = []
+
+
+def _replay_backdated() -> None:
+    """Timers of the backdated incidents as their history says, not as of the seeding."""
+    from incidents.models import IncidentTimelineEntry
+    from slm.models import SlaTimer
+    from slm.replay import replay_incidents
+
+    ids = list(BACKDATED)
+    BACKDATED.clear()
+    if not ids:
+        return
+    SlaTimer.objects.filter(incident_id__in=ids).delete()
+    IncidentTimelineEntry.objects.filter(ticket_id__in=ids, kind=TimelineKind.SLA).delete()
+    replay_incidents(ids)
 
 
 def _problem(text: str, create) -> tuple[Problem, bool]:
@@ -64,7 +88,59 @@ def _problem(text: str, create) -> tuple[Problem, bool]:
     return create(), True
 
 
+# Problems as the desk met them: opened this many days ago, and the demo history's incidents that
+# showed the problem (by short description, within the days before the problem was opened or
+# since, while it was open; at most LINKS_PER_PROBLEM of them).
+HISTORY = {
+    "Intermittent Wi-Fi drops in building B": (6, ["Wi-Fi drops in meeting room Oslo"]),
+    "Slow sign-in on Monday mornings": (17, []),
+    "Calendar invitations arrive twice": (24, []),
+    "Outlook hangs when opening shared mailboxes": (40, []),
+    "VPN client disconnects after the laptop sleeps": (75, []),
+    "Printer driver crashes after the Windows update": (120, ["Cannot print to PRN-204 from my laptop"]),
+    "Keyboards failing on the third floor": (33, []),
+}
+
+
+LINKS_PER_PROBLEM = 8
+
+
+def _history(users: dict) -> None:
+    """Backdate the demo problems and link the history's incidents that showed them, so that the
+    "open problems by age" and "incidents per problem" widgets have something to say."""
+    now = timezone.now()
+    links = []
+    taken = set(ProblemIncident.objects.values_list("incident_id", flat=True))
+    for problem in Problem.objects.filter(short_description__in=HISTORY):
+        days, texts = HISTORY[problem.short_description]
+        opened = now - timedelta(days=days, hours=3)
+        Problem.objects.filter(pk=problem.pk).update(created_at=opened)
+        first = problem.timeline.order_by("created_at", "id").first()
+        if first is not None:
+            problem.timeline.filter(pk=first.pk).update(created_at=opened)
+        if not texts:
+            continue
+        end = problem.resolved_at or now
+        incidents = (
+            Incident.objects.filter(
+                short_description__in=texts, created_at__gte=opened - timedelta(days=30), created_at__lt=end
+            )
+            .exclude(pk__in=taken)
+            .exclude(state="cancelled")
+            .order_by("created_at")
+        )
+        who = problem.assigned_to or users["agent"]
+        incidents = list(incidents)
+        step = max(1, len(incidents) // LINKS_PER_PROBLEM)
+        for incident in incidents[::step][:LINKS_PER_PROBLEM]:
+            linked = min(max(incident.created_at, opened) + timedelta(hours=2), now)
+            links.append(ProblemIncident(problem=problem, incident=incident, linked_by=who, linked_at=linked))
+            taken.add(incident.pk)
+    ProblemIncident.objects.bulk_create(links)
+
+
 def seed(base: dict, stdout=None) -> dict:
+    BACKDATED.clear()
     users = base["users"]
     groups = base.get("groups") or {g.name: g for g in SupportGroup.objects.all()}
     agent, apps_agent, network, infra, incmgr = (
@@ -284,6 +360,9 @@ def seed(base: dict, stdout=None) -> dict:
     # The planted recurring pattern, spread over the last days, and one detection run.
     for index, (text, caller) in enumerate(PATTERN):
         _incident(base, caller=caller, text=text, by=agent, category=pc, days_ago=5 - index)
+    _replay_backdated()
+    if made:
+        _history(users)
     result = services.detect_trends()
     candidates = ProblemCandidate.objects.filter(status="open").count()
     _say(

@@ -123,7 +123,8 @@ def seed(base: dict, stdout=None) -> dict:
         country="SE",
         description="IT service desk opening hours, Swedish public holidays closed.",
     )
-    _swedish_holidays(office, [this_year, this_year + 1])
+    # Last year too: the demo incidents' history reaches back six months.
+    _swedish_holidays(office, [this_year - 1, this_year, this_year + 1])
     always = _calendar("24×7", always=True, description="Every hour of every day (P1/P2, major incidents).")
     hr = _calendar(
         "HR office 08:00–16:30",
@@ -131,7 +132,7 @@ def seed(base: dict, stdout=None) -> dict:
         country="SE",
         description="HR service desk opening hours.",
     )
-    _swedish_holidays(hr, [this_year, this_year + 1])
+    _swedish_holidays(hr, [this_year - 1, this_year, this_year + 1])
     calendars = {"office": office, "24x7": always, "hr": hr}
 
     services = {}
@@ -231,12 +232,11 @@ def seed(base: dict, stdout=None) -> dict:
     # Incidents that exist without timers (created before this app's receiver ran) get them from
     # their history.
     from incidents.models import Incident
-    from slm.services import rebuild_timers
+    from slm.replay import replay_incidents
 
-    rebuilt = 0
-    for incident in Incident.objects.filter(sla_timers__isnull=True).order_by("pk"):
-        rebuild_timers(incident)
-        rebuilt += 1
+    missing = list(Incident.objects.filter(sla_timers__isnull=True).values_list("pk", flat=True))
+    replay_incidents(missing, timeline=False)
+    rebuilt = len(missing)
     if stdout is not None:
         stdout.write(
             f"SLM: {len(services)} services, {len(calendars)} calendars, {len(policies)} policies"

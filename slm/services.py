@@ -33,7 +33,7 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -435,13 +435,16 @@ def _resume_stopped(timer: SlaTimer, at: datetime, changes: _Changes) -> None:
     stopped = timer.stopped_at
     if stopped is None or timer.state == TimerState.CANCELLED:
         return
+    new = []
     if at > stopped:
-        seg = TimerSegment.objects.create(
-            timer=timer, kind=SegmentKind.PAUSED, start=stopped, end=at, reason="resolved"
+        new.append(
+            TimerSegment(timer=timer, kind=SegmentKind.PAUSED, start=stopped, end=at, reason="resolved")
         )
+    new.append(TimerSegment(timer=timer, kind=SegmentKind.RUNNING, start=max(at, stopped)))
+    for seg in new:
+        if timer.pk:  # an in-memory replay (slm.replay) inserts its timers' segments in bulk
+            seg.save()
         _segments(timer).append(seg)
-    seg = TimerSegment.objects.create(timer=timer, kind=SegmentKind.RUNNING, start=max(at, stopped))
-    _segments(timer).append(seg)
     timer.stopped_at = None
     timer.state = TimerState.BREACHED if timer.breached_at else TimerState.RUNNING
     changes.touch(timer)
@@ -590,6 +593,15 @@ def _load_timers(incident) -> list[SlaTimer]:
     )
 
 
+@dataclass
+class Replay:
+    """An incident's timers replayed in memory (``slm.replay``): ``timers`` holds all of them,
+    cancelled ones included, and ``entries`` the timeline entries the engine would write."""
+
+    timers: list[SlaTimer] = field(default_factory=list)
+    entries: list[dict] = field(default_factory=list)
+
+
 def apply_event(
     incident,
     event: str,
@@ -599,10 +611,12 @@ def apply_event(
     by=None,
     policies: dict[int, LoadedPolicy] | None = None,
     write_timeline: bool = True,
+    replay: Replay | None = None,
 ) -> list[SlaTimer]:
     """Bring the incident's timers in line with ``event`` at ``moment``.
 
     Runs inside the caller's transaction (the incident operation holds the incident row lock).
+    With ``replay`` nothing is read or written: the timers come from and go to ``replay``.
     """
     data = data or {}
     at = moment.at
@@ -610,13 +624,19 @@ def apply_event(
     rules = [p.rule for p in policies.values()]
     changes = _Changes(incident)
     # Every non-cancelled timer, oldest cycle first (a new incident has none: no query).
-    timers = [] if event == "created" else _load_timers(incident)
+    if replay is not None:
+        timers = [t for t in replay.timers if t.state != TimerState.CANCELLED]
+    else:
+        timers = [] if event == "created" else _load_timers(incident)
 
     def start(loaded: LoadedPolicy, metric: str, when: datetime) -> None:
         cycle = 1 + max(
             (t.cycle for t in timers if t.kind == loaded.policy.kind and t.metric == metric), default=0
         )
-        if event != "created":
+        if replay is not None:
+            same = [t.cycle for t in replay.timers if t.kind == loaded.policy.kind and t.metric == metric]
+            cycle = max(cycle, max(same, default=0) + 1)
+        elif event != "created":
             # Cancelled timers are not in ``timers`` but still hold their cycle number.
             taken = SlaTimer.objects.filter(incident=incident, kind=loaded.policy.kind, metric=metric)
             cycle = max(cycle, (taken.aggregate(m=Max("cycle"))["m"] or 0) + 1)
@@ -625,6 +645,8 @@ def apply_event(
         )
         if timer is not None:
             timers.append(timer)
+            if replay is not None:
+                replay.timers.append(timer)
 
     new_state = data.get("new")
     # 1. Lifecycle: what the event itself ends or restarts.
@@ -718,6 +740,11 @@ def apply_event(
     # 4. Replay the figures of what changed and save: updates first (a stopped timer frees its
     # metric for the new cycle under the one-active-timer constraint), then the new timers and
     # their segments in two bulk inserts.
+    if replay is not None:
+        for timer in changes.touched.values():
+            refresh(timer, at)
+        replay.entries.extend(changes.entries)
+        return list(changes.touched.values())
     new = []
     for timer in changes.touched.values():
         refresh(timer, at)

@@ -52,3 +52,44 @@ def test_demo_policies_give_realistic_timers(clock):
     assert timer.target_seconds == 3 * 13 * 3600  # 3 business days of 05:00-18:00
     hr = make_incident(alice, desk=base["desks"]["hr"], service=result["services"]["Payroll"])
     assert SlaTimer.objects.get(incident=hr, metric="resolution").calendar.name == "HR office 08:00–16:30"
+
+
+def test_reports_show_meaningful_figures_on_the_first_run(client):
+    """After `make run`'s seed_demo the service level manager's pages show a lived-in desk, not
+    "median 0 min, 100 % compliance" (the timers come from the history, not the seeding)."""
+    import io
+
+    from django.core.management import call_command
+
+    from core.models import User
+    from slm.models import Service
+
+    call_command("seed_demo", stdout=io.StringIO())
+    client.force_login(User.objects.get(username="slmgr"))
+
+    rows = client.get("/agent/slm/reports/compliance/", {"group_by": "priority"}).context["rows"]
+    resolution = [r for r in rows if r["metric"] == "resolution" and r["completed"]]
+    assert sum(r["completed"] for r in resolution) > 200  # the last 30 days
+    assert any(r["compliance"] < 100 for r in resolution)
+    assert all(r["compliance"] > 50 for r in resolution if r["completed"] >= 20)
+
+    times = client.get("/agent/slm/reports/resolution-times/").context["rows"]
+    busy = [r for r in times if r["n"] >= 10]
+    assert len(busy) >= 5
+    assert all(r["median"] > 15 * 60 and r["p90"] > r["median"] for r in busy)
+    assert any(r["within_target"] < 100 for r in busy)
+
+    demand = client.get("/agent/slm/reports/demand/").context["result"]
+    assert demand.total > 300 and 0 < demand.outside_percent < 25
+    assert demand.grid[0][9]["count"] > demand.grid[0][21]["count"]  # Monday 09:00 vs 21:00
+
+    vpn = Service.objects.get(name="VPN")
+    review = client.get("/agent/slm/reports/service-review/", {"service": vpn.pk}).context["review"]
+    assert review["current"]["created"] > 10 and review["previous"]["created"] > 10
+    assert review["current"]["mttr_seconds"] > 0
+
+    client.force_login(User.objects.get(username="agent"))
+    breaching = client.get("/agent/slm/breaching/")
+    assert breaching.status_code == 200 and len(breaching.context["rows"]) >= 20
+    overdue = [r for r in breaching.context["rows"] if r["soonest"] and r["soonest"].overdue]
+    assert overdue  # open incidents past their target, as every desk has
