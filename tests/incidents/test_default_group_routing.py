@@ -147,3 +147,14 @@ def test_admin_offers_only_the_desks_groups(client, admin, desk, other_desk, ser
     change = reverse("admin:core_desk_change", args=[desk.pk])
     html = client.get(change).content.decode()
     assert ">Service Desk</option>" in html and ">Payroll</option>" not in html
+
+
+def test_demo_desks_have_their_first_line_group_as_default():
+    from core import demo
+
+    base = demo.seed()
+    assert base["desks"]["it"].default_group == base["groups"]["Service Desk"]
+    assert base["desks"]["hr"].default_group == base["groups"]["HR Service Desk"]
+    demo.seed()  # idempotent
+    base["desks"]["it"].refresh_from_db()
+    assert base["desks"]["it"].default_group == base["groups"]["Service Desk"]
