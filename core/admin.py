@@ -37,10 +37,19 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(Desk)
 class DeskAdmin(admin.ModelAdmin):
-    list_display = ("name", "email", "time_zone", "language", "duty_manager", "is_active")
+    list_display = ("name", "email", "time_zone", "language", "default_group", "duty_manager", "is_active")
+    list_select_related = ("default_group", "duty_manager")
     prepopulated_fields = {"slug": ("name",)}
     search_fields = ("name", "email")
     autocomplete_fields = ("duty_manager",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "default_group":
+            # Only this desk's active groups (a new desk has none yet: save it, add groups, come back).
+            desk_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            groups = SupportGroup.objects.filter(is_active=True)
+            kwargs["queryset"] = groups.filter(desk_id=desk_id) if desk_id else groups.none()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(SupportGroup)

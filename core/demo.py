@@ -39,6 +39,9 @@ GROUPS = [
     ("Payroll", "hr", LineLevel.SECOND, ["hragent", "slmgr"], "slmgr"),
 ]
 
+# desk slug -> its first-line group, which receives incidents that no routing rule matches
+DEFAULT_GROUPS = {"it": "Service Desk", "hr": "HR Service Desk"}
+
 CATEGORIES = {
     "Hardware": ["Printer", "PC", "Server"],
     "Network": ["VPN", "Wi-Fi"],
@@ -109,6 +112,13 @@ def seed(stdout=None) -> dict:
         )
         group.members.add(*[users[m] for m in members])
         groups[name] = group
+
+    # What no routing rule matches lands in the desk's first-line queue.
+    for slug, group_name in DEFAULT_GROUPS.items():
+        desk = desks[slug]
+        if desk.default_group_id != groups[group_name].pk:
+            desk.default_group = groups[group_name]
+            desk.save(update_fields=["default_group"])
 
     categories = {}
     for parent_name, children in CATEGORIES.items():

@@ -98,6 +98,18 @@ class Desk(models.Model):
         help_text=_("Receives breach escalations for P1 and P2 tickets."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    default_group = models.ForeignKey(
+        "core.SupportGroup",
+        verbose_name=_("default group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_(
+            "The first-line group of this desk that receives new incidents no routing rule matches, "
+            "from every channel."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -106,6 +118,11 @@ class Desk(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        group = self.default_group
+        if group is not None and (group.desk_id != self.pk or not group.is_active):
+            raise ValidationError({"default_group": _("Choose an active group of this desk.")})
 
 
 class SupportGroup(models.Model):

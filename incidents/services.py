@@ -122,11 +122,16 @@ def _sync(target: Incident, source: Incident) -> None:
 
 
 def route(incident: Incident) -> SupportGroup | None:
-    """The group of the first active routing rule that matches the incident."""
+    """The group of the first active routing rule that matches the incident, else the desk's
+    default (first-line) group: no new incident is left outside every working queue."""
     for rule in RoutingRule.objects.filter(is_active=True).select_related("category"):
         if rule.matches(incident):
             return rule.assignment_group
-    return None
+    desk = incident.desk
+    if desk is None or desk.default_group_id is None:
+        return None
+    # Read here rather than through desk.default_group: an inactive (or moved) group gets nothing.
+    return SupportGroup.objects.filter(pk=desk.default_group_id, desk_id=desk.pk, is_active=True).first()
 
 
 def _validate_assignee(group: SupportGroup | None, assignee: User | None) -> None:

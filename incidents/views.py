@@ -33,6 +33,8 @@ from core.decorators import agent_required
 from core.models import SupportGroup, User
 from core.panels import render_panels
 from core.roles import is_agent
+from core.timeline import describe as describe_entry
+from core.timeline import has_renderer
 from incidents import services
 from incidents.choices import OPEN_STATES, ContactChannel, Impact, MajorState, Priority, State
 from incidents.filtersets import IncidentFilterSet
@@ -504,18 +506,33 @@ def _agent_incident(request: HttpRequest, number: str) -> Incident:
     )
 
 
-def _timeline(incident: Incident, *, public_only: bool) -> tuple[list, list]:
-    """Timeline entries ready to render, and the incident's attachments (public ones for callers).
+# The agent page's toggle: ``?sla=1`` shows the service-level events, hidden by default.
+SHOW_SLA_PARAM = "sla"
+
+
+def _shows_sla(request: HttpRequest) -> bool:
+    return request.GET.get(SHOW_SLA_PARAM) == "1"
+
+
+def _timeline(incident: Incident, *, public_only: bool, show_sla: bool = True) -> tuple[list, list, int]:
+    """Timeline entries ready to render, the incident's attachments (public ones for callers) and
+    how many service-level entries there are (left out with ``show_sla=False``).
 
     Files sent with a comment show inside that comment rather than as separate entries; a
-    reopen's reason shows once, in the comment that repeats it.
+    reopen's reason shows once, in the comment that repeats it. Entries whose kind another app
+    registered a renderer for (``core.timeline``: SLA events) read as that app's sentence.
+    Callers never see service-level records, whatever their visibility flag says.
     """
     entries = incident.timeline.select_related("author")
     attachments = incident.attachments.select_related("uploaded_by")
     if public_only:
-        entries = entries.filter(is_public=True)
+        entries = entries.filter(is_public=True).exclude(kind=TimelineKind.SLA)
         attachments = attachments.filter(is_public=True)
     entries, attachments = list(entries), list(attachments)
+    # Counted and filtered here rather than in SQL: the toggle's label needs the count, for free.
+    sla_count = sum(1 for entry in entries if entry.kind == TimelineKind.SLA)
+    if not show_sla:
+        entries = [entry for entry in entries if entry.kind != TimelineKind.SLA]
     by_id = {attachment.pk: attachment for attachment in attachments}
     by_entry = defaultdict(list)
     for attachment in attachments:
@@ -541,8 +558,11 @@ def _timeline(incident: Incident, *, public_only: bool) -> tuple[list, list]:
             and following.body == entry.body
         )
         entry.is_conversation = entry.kind in (TimelineKind.COMMENT, TimelineKind.WORK_NOTE)
+        # A kind another app renders never shows its raw data: its sentence, else its stored text.
+        entry.described = has_renderer(entry.kind)
+        entry.sentence = (describe_entry(entry) or entry.body) if entry.described else None
         result.append(entry)
-    return result, attachments
+    return result, attachments, sla_count
 
 
 def _agent_detail_response(
@@ -575,10 +595,12 @@ def _agent_detail_response(
             }
         )
     my_group_ids = {group.pk for group in user.support_groups.all()}
-    timeline, attachments = _timeline(incident, public_only=False)
+    show_sla = _shows_sla(request)
+    timeline, attachments, sla_count = _timeline(incident, public_only=False, show_sla=show_sla)
     context = {
         "incident": incident,
         "timeline": timeline,
+        **_sla_toggle(request, incident, show_sla=show_sla, count=sla_count),
         "attachments": attachments,
         "children": list(
             Incident.objects.filter(parent=incident).select_related("assigned_to").order_by("-id")[:100]
@@ -619,10 +641,40 @@ def _agent_detail_response(
     return render(request, "agent/incidents/detail.html", context, status=status)
 
 
+def _sla_toggle(request: HttpRequest, incident: Incident, *, show_sla: bool, count: int) -> dict:
+    """The "show service-level events" link: a plain URL (works without JavaScript) that htmx
+    follows to swap in the timeline alone."""
+    params = request.GET.copy()
+    if show_sla:
+        params.pop(SHOW_SLA_PARAM, None)
+    else:
+        params[SHOW_SLA_PARAM] = "1"
+    query = params.urlencode()
+    return {
+        "show_sla": show_sla,
+        "sla_count": count,
+        "sla_toggle_url": f"{incident.get_absolute_url()}{'?' + query if query else ''}",
+    }
+
+
 @agent_required
 @require_GET
 def agent_detail(request: HttpRequest, number: str) -> HttpResponse:
-    return _agent_detail_response(request, _agent_incident(request, number))
+    incident = _agent_incident(request, number)
+    if _is_partial(request) and request.htmx.target == "timeline-block":
+        # The service-level toggle: only the timeline is swapped in.
+        show_sla = _shows_sla(request)
+        timeline, _attachments, count = _timeline(incident, public_only=False, show_sla=show_sla)
+        context = {
+            "incident": incident,
+            "timeline": timeline,
+            **_sla_toggle(request, incident, show_sla=show_sla, count=count),
+        }
+        response = render(request, "agent/incidents/_timeline_block.html", context)
+    else:
+        response = _agent_detail_response(request, incident)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _stale_response(request, number: str, exc, bound: dict) -> HttpResponse:
@@ -1000,7 +1052,7 @@ def _portal_detail_response(
     request: HttpRequest, incident: Incident, *, bound: dict | None = None, status: int = 200
 ) -> HttpResponse:
     bound = bound or {}
-    timeline, attachments = _timeline(incident, public_only=True)
+    timeline, attachments, _sla_count = _timeline(incident, public_only=True)
     is_caller = incident.caller_id == request.user.pk
     auto_close_at = None
     if incident.state == State.RESOLVED and incident.resolved_at and settings.INCIDENT_AUTO_CLOSE_DAYS:

@@ -12,9 +12,10 @@ class SlmConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents.signals import incident_event
-        from slm import hooks, panels, services
+        from slm import hooks, panels, services, timeline
 
         # The SLA engine reacts to every incident operation inside its transaction.
         incident_event.connect(services.on_incident_event, dispatch_uid="slm.on_incident_event")
         hooks.connect()
         panels.register()
+        timeline.register()  # SLA entries on ticket timelines read as sentences

@@ -49,6 +49,13 @@ from slm import businesstime as bt
 from slm.choices import CHECKED_STATES, AgreementKind, Metric, SegmentKind, TimerState
 from slm.models import BusinessCalendar, Holiday, SlaPolicy, SlaTimer, TimerSegment
 from slm.rules import PolicyRule, TicketFacts, select_policy, target_minutes
+from slm.timeline import (
+    CANCELLED_INCIDENT_CANCELLED,
+    CANCELLED_INCIDENT_CLOSED,
+    CANCELLED_NO_POLICY,
+    CANCELLED_NO_TARGET,
+    CANCELLED_POLICY_CHANGED,
+)
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +308,8 @@ class _Changes:
                     "cycle": timer.cycle,
                     "policy": timer.policy.name,
                     "target_seconds": timer.target_seconds,
+                    # slm.timeline says "business hours" or "hours" from this.
+                    "business": not timer.calendar.is_24x7,
                     **extra,
                 },
             }
@@ -373,6 +382,7 @@ def _start_timer(
                 "policy": policy.name,
                 "calendar": policy.calendar.name,
             },
+            calendar=policy.calendar.name,
         )
     return timer
 
@@ -413,7 +423,8 @@ def _stop(timer: SlaTimer, at: datetime, changes: _Changes, *, quiet: bool = Fal
         )
 
 
-def _cancel(timer: SlaTimer, at: datetime, changes: _Changes, reason: str) -> None:
+def _cancel(timer: SlaTimer, at: datetime, changes: _Changes, reason: str, code: str) -> None:
+    """Cancel a counting timer; ``code`` is one of ``slm.timeline.CANCELLED_*`` (the reason)."""
     if not timer.is_active:
         return
     _close(timer, max(at, timer.started_at))
@@ -427,6 +438,7 @@ def _cancel(timer: SlaTimer, at: datetime, changes: _Changes, reason: str) -> No
         at,
         _("%(metric)s timer cancelled: %(reason)s")
         % {"metric": metric_label(timer.metric), "reason": reason},
+        reason=code,
     )
 
 
@@ -469,6 +481,7 @@ def _retarget(
     ):
         return
     old_target, old_policy = timer.target_seconds, timer.policy.name
+    old_business = not timer.calendar.is_24x7
     timer.policy, timer.calendar = policy, policy.calendar
     timer.target_seconds, timer.warn_percent, timer.priority = seconds, policy.warn_percent, priority
     changes.touch(timer)
@@ -488,6 +501,9 @@ def _retarget(
                 "new": format_duration(seconds),
                 "policy": policy.name,
             },
+            old_target_seconds=old_target,
+            old_policy=old_policy,
+            old_business=old_business,
         )
 
 
@@ -656,7 +672,8 @@ def apply_event(
     elif event == "state_changed" and new_state in (State.CANCELLED, State.CLOSED):
         label = State(new_state).label
         for timer in timers:
-            _cancel(timer, at, changes, _("the incident is %(state)s") % {"state": str(label).lower()})
+            code = CANCELLED_INCIDENT_CLOSED if new_state == State.CLOSED else CANCELLED_INCIDENT_CANCELLED
+            _cancel(timer, at, changes, _("the incident is %(state)s") % {"state": str(label).lower()}, code)
     elif event == "state_changed" and data.get("reopened"):
         for kind in AgreementKind.values:
             last = [t for t in timers if t.kind == kind and t.metric == Metric.RESOLUTION]
@@ -692,13 +709,13 @@ def apply_event(
             if kind == AgreementKind.OLA and timer.support_group_id != moment.facts.group_id:
                 _stop(timer, at, changes)  # handed over to another group: the group's part ends
             elif loaded is None:
-                _cancel(timer, at, changes, _("no service level applies any more"))
+                _cancel(timer, at, changes, _("no service level applies any more"), CANCELLED_NO_POLICY)
             else:
                 seconds = loaded.target_seconds(timer.metric, moment.facts.priority)
                 if seconds:
                     _retarget(timer, loaded, seconds, moment.facts.priority, at, changes)
                 else:
-                    _cancel(timer, at, changes, _("the policy has no such target"))
+                    _cancel(timer, at, changes, _("the policy has no such target"), CANCELLED_NO_TARGET)
         if loaded is None or not is_open:
             continue
         when = moment.created_at if event == "created" else at
@@ -732,8 +749,15 @@ def apply_event(
         if should_pause != timer.is_paused:
             if should_pause:
                 _switch(timer, SegmentKind.PAUSED, at, reason=moment.hold_reason)
+                body = _("%(metric)s timer paused (%(reason)s).") % {
+                    "metric": metric_label(timer.metric),
+                    "reason": HoldReason(moment.hold_reason).label,
+                }
+                changes.note("paused", timer, at, body, reason=moment.hold_reason)
             else:
                 _switch(timer, SegmentKind.RUNNING, at)
+                body = _("%(metric)s timer resumed.") % {"metric": metric_label(timer.metric)}
+                changes.note("unpaused", timer, at, body)
             timer.is_paused = should_pause
             changes.touch(timer)
 
@@ -1052,6 +1076,8 @@ def _sweep_timeline(events) -> None:
             "cycle": timer.cycle,
             "policy": timer.policy.name,
             "target_seconds": timer.target_seconds,
+            "warn_percent": timer.warn_percent,
+            "business": not timer.calendar.is_24x7,
             "due_at": timer.due_at.isoformat() if timer.due_at else None,
         }
         rows.append((timer.incident_id, TimelineKind.SLA, False, None, texts[key], data, at))
@@ -1136,7 +1162,7 @@ def _recompute_chunk(chunk: list[int], loaded, policy, skipped: list[int]) -> in
             if loaded is not None:
                 seconds = loaded.target_seconds(timer.metric, timer.priority) if policy.is_active else None
                 if not seconds:
-                    _cancel(timer, now, changes, _("the policy changed"))
+                    _cancel(timer, now, changes, _("the policy changed"), CANCELLED_POLICY_CHANGED)
                 else:
                     old_calendar = timer.calendar_id
                     _retarget(timer, loaded, seconds, timer.priority, now, changes)
@@ -1249,14 +1275,20 @@ def set_breach_reason(timer: SlaTimer, *, by, reason: str) -> SlaTimer:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the target was missed.")})
-    locked = SlaTimer.objects.select_for_update().select_related("policy").get(pk=timer.pk)
+    locked = SlaTimer.objects.select_for_update().select_related("policy", "calendar").get(pk=timer.pk)
     if locked.state != TimerState.BREACHED:
         raise ValidationError({"reason": _("Only a breached timer has a breach reason.")})
     locked.breach_reason = reason[:2000]
     locked.version += 1
     locked.save(update_fields=["breach_reason", "version"])
     changes = _Changes(locked.incident)
-    changes.note("breach_reason", locked, timezone.now(), _("Breach reason: %(reason)s") % {"reason": reason})
+    changes.note(
+        "breach_reason",
+        locked,
+        timezone.now(),
+        _("Breach reason: %(reason)s") % {"reason": reason},
+        reason=locked.breach_reason,
+    )
     from incidents.models import IncidentTimelineEntry
 
     e = changes.entries[0]
