@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_number_sequences'),
+        ('core', '0004_task_heartbeats_and_sweep_failures'),
     ]
 
     operations = [
