@@ -365,6 +365,9 @@ REST_FRAMEWORK = {
         "core.api.throttling.UserWriteThrottle",
         "core.api.throttling.UserCreateThrottle",
     ],
+    # The anonymous rate keys on the client address: trust X-Forwarded-For only through the same
+    # number of proxies as the sign-in throttle (None would take the header as sent, spoofable).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_rate("API_THROTTLE_ANON", "60/min"),
         "user_read": env_rate("API_THROTTLE_READ", "1200/min"),

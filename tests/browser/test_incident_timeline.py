@@ -35,7 +35,7 @@ def test_agent_shows_and_hides_service_level_events(new_page, agent, incident):
     assert page.locator("#comment-form").count() == 1  # only the timeline was swapped
 
     page.get_by_role("link", name="Hide service-level events").click()
-    page.locator('#timeline li.kind-sla').first.wait_for(state='detached')
+    page.locator("#timeline li.kind-sla").first.wait_for(state="detached")
     assert page.get_by_role("link", name="Show service-level events (2)").is_visible()
 
 

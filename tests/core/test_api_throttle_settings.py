@@ -76,3 +76,14 @@ def test_authenticated_users_have_rates_configurable_by_environment():
     }
     tuned = _production_settings(API_THROTTLE_CREATE="10/hour", API_THROTTLE_READ="off")
     assert tuned["rates"]["user_create"] == "10/hour" and tuned["rates"]["user_read"] is None
+
+
+def test_anonymous_rate_keys_on_the_socket_address_not_a_forged_forwarded_for(rf):
+    from rest_framework.request import Request
+
+    from core.api.throttling import AnonThrottle
+
+    first = Request(rf.get("/api/v1/", HTTP_X_FORWARDED_FOR="203.0.113.1", REMOTE_ADDR="198.51.100.7"))
+    second = Request(rf.get("/api/v1/", HTTP_X_FORWARDED_FOR="203.0.113.2", REMOTE_ADDR="198.51.100.7"))
+    # TRUSTED_PROXY_COUNT is 0 by default: a client that changes the header stays the same client.
+    assert AnonThrottle().get_ident(first) == AnonThrottle().get_ident(second) == "198.51.100.7"
